@@ -1,0 +1,95 @@
+#pragma once
+
+#include <hoplab/acquisition/daemon_config.hpp>
+#include <hoplab/acquisition/wire/clock_map.hpp>
+#include <hoplab/acquisition/wire/messages.hpp>
+#include <hoplab/acquisition/wire/stream_tracker.hpp>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hoplab::acquisition {
+
+// Live vertical force, decimated to min/max bins so that peaks survive decimation.
+struct LiveBins {
+    std::uint64_t first_sample_index = 0;
+    double bin_rate_hz = 0;
+    std::vector<float> fz_min_n, fz_max_n;
+};
+
+// The daemon's view of one configured device: what it announced, its accounting, its clock map, the last seconds of
+// raw samples (for tare) and the live decimation. Touched from the io_context thread only.
+class DeviceStream {
+public:
+    static constexpr double kLiveBinRateHz = 200.0;
+    static constexpr double kTareHistoryS = 4.0;
+
+    DeviceStream(std::size_t index, DeviceConfig config);
+
+    std::size_t index() const { return index_; }
+    const std::string& name() const { return config_.name; }
+    const DeviceConfig& config() const { return config_; }
+    const calibration::PlateCalibration& calibration() const { return config_.calibration; }
+    void set_calibration(calibration::PlateCalibration calibration) { config_.calibration = std::move(calibration); }
+
+    // A HELLO for this device. Returns why it is refused (channel count or format that the calibration cannot take).
+    std::optional<std::string> on_hello(const wire::Hello& hello, const std::string& peer);
+    void on_disconnect(const std::string& reason);
+    bool connected() const { return connected_; }
+    const std::optional<wire::Hello>& hello() const { return hello_; }
+
+    // Accounting for one data message; an accepted block also feeds the tare history and the live bins.
+    wire::StreamTracker::Verdict on_data(std::uint32_t seq, const wire::DataBlock& block, std::int64_t host_ns);
+    void on_message(std::uint32_t seq) { tracker_.on_message(seq); }
+    void on_decode_error() { tracker_.on_decode_error(); }
+    void count_ring_overrun(std::uint64_t samples);
+
+    // The next sample index the device will deliver (trial start/stop positions).
+    std::uint64_t next_sample_index() const { return next_sample_index_; }
+    double rate_hz() const { return hello_ ? hello_->rate_hz : 0.0; }
+
+    // The last `seconds` of raw samples, row-major; nullopt when fewer are buffered.
+    std::optional<std::vector<double>> recent_raw(double seconds) const;
+
+    // Moves the completed live bins out.
+    std::optional<LiveBins> take_live_bins();
+
+    const wire::StreamCounters& counters() const { return tracker_.counters(); }
+    std::uint64_t ring_overrun_samples() const { return ring_overrun_samples_; }
+    const wire::ClockMap& clock_map() const { return clock_; }
+    nlohmann::json status_json(std::uint64_t samples_written) const;
+
+private:
+    void push_history(const wire::DataBlock& block);
+    void push_live(const wire::DataBlock& block);
+
+    std::size_t index_;
+    DeviceConfig config_;
+    std::optional<wire::Hello> hello_;
+    std::string peer_;
+    std::string last_disconnect_;
+    bool connected_ = false;
+    wire::StreamTracker tracker_;
+    wire::ClockMap clock_;
+    std::uint64_t next_sample_index_ = 0;
+    std::uint64_t ring_overrun_samples_ = 0;
+
+    // Raw history: a circular buffer of whole samples.
+    std::vector<double> history_;
+    std::size_t history_capacity_samples_ = 0;
+    std::size_t history_head_ = 0;  // next sample slot to write
+    std::size_t history_size_ = 0;
+
+    // Live decimation state.
+    std::size_t bin_samples_ = 1;
+    std::size_t bin_fill_ = 0;
+    float bin_min_ = 0, bin_max_ = 0;
+    LiveBins pending_;
+    std::vector<double> raw_sample_;
+};
+
+}  // namespace hoplab::acquisition

@@ -1,0 +1,130 @@
+#pragma once
+
+#include <hoplab/acquisition/spsc_ring.hpp>
+#include <hoplab/calibration/plate_calibration.hpp>
+#include <hoplab/processing/trial_analysis.hpp>
+#include <hoplab/recording/session_writer.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+namespace hoplab::acquisition {
+
+// What the recorder thread answers to a control command (session open/close, trial begin/end). Delivered on the
+// recorder thread: the caller's completion must only post back to its own executor.
+struct RecorderReply {
+    bool ok = true;
+    std::string error;                                 // why it failed, when !ok
+    std::filesystem::path file;                        // the session file
+    std::optional<processing::TrialAnalysis> analysis;  // end of trial: the processing library's result
+    std::string analysis_error;                        // end of trial: why there is no analysis
+};
+using RecorderCompletion = std::function<void(RecorderReply)>;
+
+// The only thread that touches HDF5 (Debian's HDF5 is not thread-safe). The io_context thread hands it whole blocks
+// and commands through one bounded SPSC ring, so the network side never blocks on disk and the order of data, tares and
+// trial boundaries is kept. When a trial ends, the recorder runs the processing library on the trial's vertical force
+// (it already holds the calibrated samples) and writes the result with the trial.
+class Recorder {
+public:
+    struct SessionOpen {
+        std::filesystem::path file;
+        recording::SessionInfo session;
+        std::vector<recording::DeviceInfo> devices;
+        recording::WriterOptions options;
+        RecorderCompletion done;
+    };
+    struct RawBlock {
+        std::size_t device = 0;
+        recording::BlockRecord block;
+        std::vector<std::int32_t> counts;  // n_samples × channels, row-major
+        std::vector<float> values;          // used instead of counts for float32 devices
+    };
+    struct Gap {
+        std::size_t device = 0;
+        recording::GapRecord gap;
+    };
+    struct Tare {
+        std::size_t device = 0;
+        recording::TareRecord record;
+        calibration::PlateCalibration calibration;
+    };
+    struct TrialBegin {
+        recording::TrialStart trial;
+        processing::AnalysisSettings settings;
+        RecorderCompletion done;
+    };
+    struct TrialEnd {
+        recording::TrialEnd end;
+        RecorderCompletion done;
+    };
+    struct SessionClose {
+        RecorderCompletion done;
+    };
+    struct FlushTick {};
+    struct Stop {};
+    using Command = std::variant<std::monostate, SessionOpen, RawBlock, Gap, Tare, TrialBegin, TrialEnd,
+                                 SessionClose, FlushTick, Stop>;
+
+    explicit Recorder(std::size_t ring_capacity = 8192);
+    ~Recorder();  // stops and joins: an open trial is ended ("aborted: daemon stopped"), the file closed
+    Recorder(const Recorder&) = delete;
+    Recorder& operator=(const Recorder&) = delete;
+
+    // Producer side: the io_context thread only. False when the ring is full (the caller counts a ring overrun;
+    // for control commands it answers the request with an error instead).
+    bool submit(Command&& command);
+
+    // Stop after draining what is queued; joins the thread. Idempotent.
+    void stop();
+
+    // Readable from any thread.
+    std::uint64_t samples_written(std::size_t device) const;
+    std::optional<std::string> failure() const;  // set when a write failed (disk full, unwritable folder)
+    std::size_t queued() const { return ring_.size(); }
+
+private:
+    void run();
+    void handle(SessionOpen& command);
+    void handle(RawBlock& command);
+    void handle(Gap& command);
+    void handle(Tare& command);
+    void handle(TrialBegin& command);
+    void handle(TrialEnd& command);
+    void handle(SessionClose& command);
+    void fail(const std::string& what);
+    RecorderReply finish_trial(recording::TrialEnd end);
+
+    struct OpenTrial {
+        recording::TrialStart start;
+        processing::AnalysisSettings settings;
+        std::vector<std::vector<double>> fz_n;  // per device, the trial's calibrated vertical force
+    };
+
+    SpscRing<Command> ring_;
+    std::thread thread_;
+    std::atomic<bool> stopped_{false};
+
+    // Recorder-thread state.
+    std::optional<recording::SessionWriter> writer_;
+    std::vector<recording::DeviceInfo> devices_;
+    std::vector<calibration::PlateCalibration> calibrations_;
+    std::optional<OpenTrial> trial_;
+    std::vector<calibration::Wrench> scratch_wrenches_;
+    std::vector<double> scratch_raw_;
+
+    static constexpr std::size_t kMaxDevices = 64;
+    std::array<std::atomic<std::uint64_t>, kMaxDevices> samples_written_{};
+    mutable std::mutex failure_mutex_;  // taken only on failure and by status readers, never per block
+    std::optional<std::string> failure_;
+};
+
+}  // namespace hoplab::acquisition

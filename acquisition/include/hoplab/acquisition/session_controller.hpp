@@ -1,0 +1,98 @@
+#pragma once
+
+#include <hoplab/acquisition/daemon_config.hpp>
+#include <hoplab/acquisition/device_stream.hpp>
+#include <hoplab/acquisition/recorder.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hoplab::acquisition {
+
+// An API outcome: an HTTP status and a JSON body ({"error": "..."} for failures).
+struct ApiResult {
+    unsigned status = 200;
+    nlohmann::json body;
+    static ApiResult error(unsigned status, std::string message) {
+        return ApiResult{status, nlohmann::json{{"error", std::move(message)}}};
+    }
+};
+using ApiCallback = std::function<void(ApiResult)>;
+
+// Receives live messages (JSON text) for the WebSocket fan-out.
+using LivePublisher = std::function<void(const std::string& message)>;
+
+// The daemon's state machine: devices, the open session, the running trial, tare. Everything here runs on the
+// io_context thread; disk work goes to the Recorder and its answers are posted back to this executor.
+class SessionController {
+public:
+    SessionController(boost::asio::any_io_executor executor, DaemonConfig config, Recorder& recorder);
+
+    // Device side (called by the transports).
+    std::optional<std::size_t> find_device(const std::string& name) const;
+    std::optional<std::string> on_hello(std::size_t device, const wire::Hello& hello, const std::string& peer);
+    void on_data(std::size_t device, std::uint32_t seq, wire::DataBlock&& block);
+    void on_status(std::size_t device, std::uint32_t seq, const wire::Status& status);
+    void on_message(std::size_t device, std::uint32_t seq) { devices_[device].on_message(seq); }
+    void on_decode_error(std::size_t device) { devices_[device].on_decode_error(); }
+    void on_disconnect(std::size_t device, const std::string& reason);
+    void on_rejected_connection(const std::string& peer, const std::string& reason);
+
+    // Control API (validated JSON in, result out; asynchronous where the recorder must answer).
+    void open_session(const nlohmann::json& request, ApiCallback done);
+    void close_session(ApiCallback done);
+    void start_trial(const nlohmann::json& request, ApiCallback done);
+    void stop_trial(ApiCallback done);
+    ApiResult tare(const std::string& device_name);
+    nlohmann::json status() const;
+    std::string prometheus_metrics() const;
+
+    // Periodic work driven by the daemon's timers.
+    void flush_tick();
+    void publish_live(const LivePublisher& publish);
+
+    // Graceful stop: closes the open trial and session; `done` runs when the file is complete.
+    void shutdown(std::function<void()> done);
+
+    const std::vector<DeviceStream>& devices() const { return devices_; }
+
+private:
+    struct Session {
+        std::string athlete_id;
+        std::optional<double> mass_kg;
+        std::filesystem::path file;
+        int trials_started = 0;
+        std::chrono::steady_clock::time_point opened;
+    };
+    struct Trial {
+        std::string id;
+        processing::Protocol protocol;
+        processing::Limb limb;
+        std::string start_utc;
+    };
+
+    RecorderCompletion on_executor(std::function<void(RecorderReply)> handler);
+    bool submit_control(Recorder::Command&& command, const ApiCallback& done);
+
+    boost::asio::any_io_executor executor_;
+    DaemonConfig config_;
+    Recorder& recorder_;
+    std::vector<DeviceStream> devices_;
+    std::optional<Session> session_;
+    bool session_opening_ = false;
+    std::optional<Trial> trial_;
+    bool trial_busy_ = false;  // a start/stop is waiting for the recorder
+    std::deque<nlohmann::json> rejected_connections_;
+    std::vector<nlohmann::json> pending_live_events_;
+    std::uint64_t blocks_without_session_ = 0;
+};
+
+}  // namespace hoplab::acquisition

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <utility>  // before Asio's awaitable headers (Boost 1.74 with GCC 12)
+
+#include <hoplab/calibration/plate_calibration.hpp>
+#include <hoplab/processing/protocol.hpp>
+#include <hoplab/simulation/simulator.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hoplab::acquisition {
+
+struct AmplifierOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8751;
+    int plates = 2;                // plate 0 is "left", plate 1 "right"
+    double rate_hz = 1000.0;
+    int block_samples = 20;        // samples per DATA message (20 ms at 1 kHz)
+    simulation::AthleteModel athlete;
+    simulation::PlateNoise noise;
+    std::uint64_t seed = 1;
+};
+
+// What one cued performance streamed: sample ranges (device sample indices) and the simulator's ground truth.
+struct PerformanceReport {
+    processing::Protocol protocol;
+    processing::Limb limb;
+    std::uint64_t first_sample_index = 0;
+    std::uint64_t end_sample_index = 0;  // one past the last sample of the performance
+    simulation::TrialTruth truth;
+    nlohmann::json to_json() const;
+};
+
+// A simulated multi-plate amplifier: streams six raw channels per plate (counts with noise and offset, through the
+// inverse of the simulated plate's calibration) over TCP in the wire protocol, in real time from absolute deadlines.
+// Between cues the plates are unloaded; perform() cues the simulated athlete. Reconnects after a dropped connection
+// (sampling pauses while disconnected).
+class SimulatedAmplifier {
+public:
+    SimulatedAmplifier(boost::asio::io_context& io, AmplifierOptions options);
+    void start();
+    void stop();
+    void perform(processing::Protocol protocol, processing::Limb limb,
+                 std::function<void(const PerformanceReport&)> done);
+    bool connected() const { return connected_; }
+    nlohmann::json summary() const;
+
+private:
+    struct Plate {
+        std::string name;
+        calibration::PlateCalibration calibration;
+        std::deque<calibration::Wrench> script;  // what the plate will read next
+        std::uint64_t next_sample_index = 0;
+        std::uint32_t seq = 0;
+        std::uint64_t samples_sent = 0;
+        std::uint64_t messages_sent = 0;
+    };
+    struct PendingPerformance {
+        PerformanceReport report;
+        std::function<void(const PerformanceReport&)> done;
+    };
+
+    boost::asio::awaitable<void> run();
+    boost::asio::awaitable<bool> stream_until_disconnected(boost::asio::ip::tcp::socket& socket);
+    void refill(Plate& plate, std::size_t needed);
+    std::vector<std::uint8_t> next_block(std::size_t plate_index);
+    void complete_performances();
+
+    boost::asio::io_context& io_;
+    AmplifierOptions options_;
+    std::vector<Plate> plates_;
+    std::optional<PendingPerformance> performing_;
+    std::uint64_t noise_seed_;
+    std::uint64_t performances_ = 0;
+    bool stopping_ = false;
+    bool connected_ = false;
+    std::uint64_t connections_ = 0;
+    boost::asio::steady_timer timer_;
+    std::optional<boost::asio::ip::tcp::socket> socket_;
+};
+
+}  // namespace hoplab::acquisition

@@ -1,0 +1,193 @@
+#include <hoplab/acquisition/daemon_config.hpp>
+#include <hoplab/acquisition/simulated_plate.hpp>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace hoplab::acquisition {
+namespace {
+
+std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw ConfigError(fmt::format("{}: cannot open file", file.string()));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Every table is checked for keys we do not know: a typo must not silently fall back to a default.
+void reject_unknown_keys(const toml::table& table, std::initializer_list<std::string_view> known,
+                         const std::string& where) {
+    for (const auto& [key, value] : table) {
+        if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+            throw ConfigError(fmt::format("{}: unknown key '{}'", where, key.str()));
+        }
+    }
+}
+
+std::string required_string(const toml::table& table, std::string_view key, const std::string& where) {
+    const auto* node = table.get(key);
+    if (node == nullptr) {
+        throw ConfigError(fmt::format("{}: missing key '{}'", where, key));
+    }
+    if (!node->is_string()) {
+        throw ConfigError(fmt::format("{}: key '{}' must be a string", where, key));
+    }
+    return **node->as_string();
+}
+
+}  // namespace
+
+bool is_safe_identifier(std::string_view text) {
+    if (text.empty() || text.size() > 64) {
+        return false;
+    }
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '-';
+    });
+}
+
+bool is_loopback_address(const std::string& address) {
+    return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+}
+
+Endpoint parse_endpoint(const std::string& text, const std::string& option_name) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+        throw ConfigError(fmt::format("{}: '{}' is not ADDR:PORT", option_name, text));
+    }
+    std::string address = text.substr(0, colon);
+    if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+        address = address.substr(1, address.size() - 2);
+    }
+    const std::string port_text = text.substr(colon + 1);
+    unsigned long port = 0;
+    try {
+        std::size_t used = 0;
+        port = std::stoul(port_text, &used);
+        if (used != port_text.size()) {
+            throw std::invalid_argument(port_text);
+        }
+    } catch (const std::exception&) {
+        throw ConfigError(fmt::format("{}: port '{}' is not a number", option_name, port_text));
+    }
+    if (port > 65535) {
+        throw ConfigError(fmt::format("{}: port {} is out of range 0-65535", option_name, port));
+    }
+    return Endpoint{address, static_cast<std::uint16_t>(port)};
+}
+
+DaemonConfig load_daemon_config(const std::filesystem::path& file) {
+    const std::string name = file.string();
+    toml::table root;
+    try {
+        root = toml::parse(read_text(file), name);
+    } catch (const toml::parse_error& error) {
+        throw ConfigError(fmt::format("{}:{}:{}: {}", name, error.source().begin.line,
+                                      error.source().begin.column, error.description()));
+    }
+    reject_unknown_keys(root, {"daemon", "device"}, name);
+
+    DaemonConfig config;
+    config.devices.clear();
+    if (const auto* daemon = root["daemon"].as_table()) {
+        const std::string where = name + ": [daemon]";
+        reject_unknown_keys(*daemon,
+                            {"listen", "device_listen", "data_dir", "flush_interval_ms", "lab", "allow_remote"},
+                            where);
+        if (auto v = (*daemon)["listen"].value<std::string>()) {
+            config.http = parse_endpoint(*v, where + " listen");
+        }
+        if (auto v = (*daemon)["device_listen"].value<std::string>()) {
+            config.device_listen = parse_endpoint(*v, where + " device_listen");
+        }
+        if (auto v = (*daemon)["data_dir"].value<std::string>()) {
+            config.data_dir = *v;
+        }
+        if (const auto* node = daemon->get("flush_interval_ms")) {
+            const auto ms = node->value<std::int64_t>();
+            if (!ms || *ms < 10 || *ms > 10'000) {
+                throw ConfigError(fmt::format("{} flush_interval_ms: must be an integer from 10 to 10000", where));
+            }
+            config.flush_interval = std::chrono::milliseconds(*ms);
+        }
+        if (auto v = (*daemon)["lab"].value<std::string>()) {
+            config.lab = *v;
+        }
+        if (auto v = (*daemon)["allow_remote"].value<bool>()) {
+            config.allow_remote = *v;
+        }
+    }
+
+    const auto* devices = root["device"].as_array();
+    if (devices == nullptr || devices->empty()) {
+        throw ConfigError(fmt::format("{}: no [[device]] tables: at least one device is needed", name));
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < devices->size(); ++i) {
+        const auto* table = (*devices)[i].as_table();
+        const std::string where = fmt::format("{}: [[device]] #{}", name, i + 1);
+        if (table == nullptr) {
+            throw ConfigError(where + ": must be a table");
+        }
+        reject_unknown_keys(*table, {"name", "transport", "limb", "calibration"}, where);
+        DeviceConfig device;
+        device.name = required_string(*table, "name", where);
+        if (!is_safe_identifier(device.name)) {
+            throw ConfigError(fmt::format("{} name: '{}' must be 1-64 characters of A-Z a-z 0-9 _ -", where,
+                                          device.name));
+        }
+        if (!names.insert(device.name).second) {
+            throw ConfigError(fmt::format("{} name: '{}' is configured twice", where, device.name));
+        }
+        const std::string transport = required_string(*table, "transport", where);
+        if (transport != "tcp") {
+            throw ConfigError(fmt::format("{} transport: '{}' is not one of: tcp", where, transport));
+        }
+        if (const auto* limb = table->get("limb")) {
+            const auto text = limb->value<std::string>();
+            const auto parsed = text ? processing::parse_limb(*text) : std::nullopt;
+            if (!parsed || *parsed == processing::Limb::both) {
+                throw ConfigError(fmt::format("{} limb: must be \"left\" or \"right\"", where));
+            }
+            device.limb = parsed;
+        }
+        const std::filesystem::path calibration_path =
+            file.parent_path() / required_string(*table, "calibration", where);
+        device.calibration_source = calibration_path.string();
+        try {
+            device.calibration =
+                calibration::PlateCalibration::from_toml(read_text(calibration_path), device.calibration_source);
+        } catch (const calibration::CalibrationError& error) {
+            throw ConfigError(fmt::format("{} calibration: {}", where, error.what()));
+        }
+        config.devices.push_back(std::move(device));
+    }
+    return config;
+}
+
+DaemonConfig simulated_lab_config() {
+    DaemonConfig config;
+    config.lab = "simulated lab";
+    for (const auto& [name, limb] : std::array{std::pair{"left", processing::Limb::left},
+                                               std::pair{"right", processing::Limb::right}}) {
+        DeviceConfig device;
+        device.name = name;
+        device.limb = limb;
+        device.calibration = simulated_plate_calibration(std::string("SIM-") + name, false);
+        device.calibration_source = "built-in simulated plate calibration";
+        config.devices.push_back(std::move(device));
+    }
+    return config;
+}
+
+}  // namespace hoplab::acquisition

@@ -1,0 +1,163 @@
+#include <hoplab/acquisition/device_sim.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <istream>
+#include <ostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace hoplab::acquisition {
+
+namespace asio = boost::asio;
+
+void parse_connect_url(const std::string& url, AmplifierOptions& amplifier) {
+    constexpr std::string_view kTcp = "tcp://";
+    if (!url.starts_with(kTcp)) {
+        throw std::invalid_argument(fmt::format("--connect '{}': expected tcp://HOST:PORT", url));
+    }
+    const std::string rest = url.substr(kTcp.size());
+    const auto colon = rest.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        throw std::invalid_argument(fmt::format("--connect '{}': expected tcp://HOST:PORT", url));
+    }
+    amplifier.host = rest.substr(0, colon);
+    if (amplifier.host == "localhost") {
+        amplifier.host = "127.0.0.1";
+    }
+    const std::string port = rest.substr(colon + 1);
+    char* end = nullptr;
+    const unsigned long value = std::strtoul(port.c_str(), &end, 10);
+    if (port.empty() || *end != '\0' || value == 0 || value > 65535) {
+        throw std::invalid_argument(fmt::format("--connect '{}': port '{}' is not 1-65535", url, port));
+    }
+    amplifier.port = static_cast<std::uint16_t>(value);
+}
+
+namespace {
+
+class CueReader {
+public:
+    CueReader(asio::io_context& io, SimulatedAmplifier& amplifier, const DeviceSimOptions& options,
+              std::ostream& events, std::function<void()> quit)
+        : input_(io, ::dup(STDIN_FILENO)), amplifier_(amplifier), options_(options), events_(events),
+          quit_(std::move(quit)) {}
+
+    void start() {
+        asio::async_read_until(input_, buffer_, '\n', [this](boost::system::error_code ec, std::size_t) {
+            if (ec) {
+                return;  // end of input: keep streaming until --duration, quit or a signal
+            }
+            std::istream in(&buffer_);
+            std::string line;
+            std::getline(in, line);
+            handle(line);
+            start();
+        });
+    }
+
+    // Closing our duplicate of stdin cancels the pending read; the process' stdin stays open.
+    void stop() {
+        boost::system::error_code ignored;
+        input_.close(ignored);
+    }
+
+    void handle(const std::string& line) {
+        std::istringstream words(line);
+        std::string verb;
+        words >> verb;
+        if (verb.empty()) {
+            return;
+        }
+        if (verb == "quit") {
+            return quit_();
+        }
+        if (verb == "status") {
+            events_ << amplifier_.summary().dump() << std::endl;
+            return;
+        }
+        if (verb != "perform") {
+            events_ << nlohmann::json{{"event", "error"}, {"error", fmt::format("unknown cue '{}'", verb)}}.dump()
+                    << std::endl;
+            return;
+        }
+        processing::Limb limb = options_.limb;
+        processing::Protocol protocol = options_.protocol;
+        for (std::string word; words >> word;) {
+            if (auto l = processing::parse_limb(word)) {
+                limb = *l;
+            } else if (auto p = processing::parse_protocol(word)) {
+                protocol = *p;
+            } else {
+                events_ << nlohmann::json{{"event", "error"},
+                                          {"error", fmt::format("cue 'perform': '{}' is neither a limb nor a "
+                                                                "protocol",
+                                                                word)}}
+                               .dump()
+                        << std::endl;
+                return;
+            }
+        }
+        amplifier_.perform(protocol, limb,
+                           [this](const PerformanceReport& report) { events_ << report.to_json().dump() << std::endl; });
+    }
+
+private:
+    asio::posix::stream_descriptor input_;
+    asio::streambuf buffer_;
+    SimulatedAmplifier& amplifier_;
+    const DeviceSimOptions& options_;
+    std::ostream& events_;
+    std::function<void()> quit_;
+};
+
+}  // namespace
+
+int run_device_sim(const DeviceSimOptions& options, std::ostream& events) {
+    asio::io_context io;
+    SimulatedAmplifier amplifier(io, options.amplifier);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    asio::steady_timer duration(io);
+    std::optional<CueReader> cues;
+    const auto quit = [&] {
+        signals.cancel();
+        duration.cancel();
+        amplifier.stop();
+        if (cues) {
+            cues->stop();
+        }
+    };
+    signals.async_wait([&](boost::system::error_code ec, int) {
+        if (!ec) {
+            quit();
+        }
+    });
+    if (options.duration_s) {
+        duration.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(*options.duration_s * 1000.0)));
+        duration.async_wait([&](boost::system::error_code ec) {
+            if (!ec) {
+                quit();
+            }
+        });
+    }
+    cues.emplace(io, amplifier, options, events, quit);
+    cues->start();
+    amplifier.start();
+    if (options.perform_at_start) {
+        amplifier.perform(options.protocol, options.limb,
+                          [&events](const PerformanceReport& report) { events << report.to_json().dump() << std::endl; });
+    }
+    io.run();
+    events << amplifier.summary().dump() << std::endl;
+    return 0;
+}
+
+}  // namespace hoplab::acquisition

@@ -1,0 +1,168 @@
+#include <hoplab/acquisition/device_stream.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace hoplab::acquisition {
+
+DeviceStream::DeviceStream(std::size_t index, DeviceConfig config) : index_(index), config_(std::move(config)) {}
+
+std::optional<std::string> DeviceStream::on_hello(const wire::Hello& hello, const std::string& peer) {
+    const std::size_t channels = config_.calibration.channel_count();
+    if (hello.channel_names.size() != channels) {
+        return fmt::format("device '{}' announces {} channels but its calibration ({}) takes {}", name(),
+                           hello.channel_names.size(), config_.calibration_source, channels);
+    }
+    if (!(hello.rate_hz > 0) || !std::isfinite(hello.rate_hz)) {
+        return fmt::format("device '{}' announces sample rate {} Hz", name(), hello.rate_hz);
+    }
+    if (hello_ && hello_->rate_hz != hello.rate_hz) {
+        return fmt::format("device '{}' reconnected at {} Hz, was {} Hz: restart the session", name(),
+                           hello.rate_hz, hello_->rate_hz);
+    }
+    hello_ = hello;
+    peer_ = peer;
+    connected_ = true;
+    history_capacity_samples_ = static_cast<std::size_t>(std::ceil(kTareHistoryS * hello.rate_hz));
+    history_.assign(history_capacity_samples_ * channels, 0.0);
+    history_head_ = 0;
+    history_size_ = 0;
+    bin_samples_ = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(hello.rate_hz / kLiveBinRateHz)));
+    bin_fill_ = 0;
+    pending_ = LiveBins{};
+    raw_sample_.resize(channels);
+    return std::nullopt;
+}
+
+void DeviceStream::on_disconnect(const std::string& reason) {
+    connected_ = false;
+    last_disconnect_ = reason;
+}
+
+wire::StreamTracker::Verdict DeviceStream::on_data(std::uint32_t seq, const wire::DataBlock& block,
+                                                   std::int64_t host_ns) {
+    auto verdict = tracker_.on_data(seq, block);
+    if (!verdict.accept) {
+        return verdict;
+    }
+    if (block.device_time_ns != 0) {
+        clock_.add(block.device_time_ns, host_ns);
+    }
+    next_sample_index_ = block.first_sample_index + block.n_samples;
+    push_history(block);
+    push_live(block);
+    return verdict;
+}
+
+void DeviceStream::count_ring_overrun(std::uint64_t samples) { ring_overrun_samples_ += samples; }
+
+void DeviceStream::push_history(const wire::DataBlock& block) {
+    const std::size_t channels = raw_sample_.size();
+    for (std::size_t s = 0; s < block.n_samples; ++s) {
+        double* slot = history_.data() + history_head_ * channels;
+        for (std::size_t c = 0; c < channels; ++c) {
+            const std::size_t k = s * channels + c;
+            slot[c] = block.sample_format == wire::SampleFormat::int32 ? block.counts[k] : block.values[k];
+        }
+        history_head_ = (history_head_ + 1) % history_capacity_samples_;
+        history_size_ = std::min(history_size_ + 1, history_capacity_samples_);
+    }
+}
+
+std::optional<std::vector<double>> DeviceStream::recent_raw(double seconds) const {
+    if (!hello_) {
+        return std::nullopt;
+    }
+    const auto wanted = static_cast<std::size_t>(std::lround(seconds * hello_->rate_hz));
+    if (wanted == 0 || wanted > history_size_) {
+        return std::nullopt;
+    }
+    const std::size_t channels = raw_sample_.size();
+    std::vector<double> raw(wanted * channels);
+    std::size_t slot = (history_head_ + history_capacity_samples_ - wanted) % history_capacity_samples_;
+    for (std::size_t s = 0; s < wanted; ++s) {
+        std::copy_n(history_.data() + slot * channels, channels, raw.data() + s * channels);
+        slot = (slot + 1) % history_capacity_samples_;
+    }
+    return raw;
+}
+
+void DeviceStream::push_live(const wire::DataBlock& block) {
+    const std::size_t channels = raw_sample_.size();
+    for (std::size_t s = 0; s < block.n_samples; ++s) {
+        for (std::size_t c = 0; c < channels; ++c) {
+            const std::size_t k = s * channels + c;
+            raw_sample_[c] = block.sample_format == wire::SampleFormat::int32 ? block.counts[k] : block.values[k];
+        }
+        const auto fz = static_cast<float>(config_.calibration.to_wrench(raw_sample_).fz_n);
+        if (bin_fill_ == 0) {
+            if (pending_.fz_min_n.empty()) {
+                pending_.first_sample_index = block.first_sample_index + s;
+                pending_.bin_rate_hz = hello_->rate_hz / static_cast<double>(bin_samples_);
+            }
+            bin_min_ = fz;
+            bin_max_ = fz;
+        } else {
+            bin_min_ = std::min(bin_min_, fz);
+            bin_max_ = std::max(bin_max_, fz);
+        }
+        if (++bin_fill_ == bin_samples_) {
+            pending_.fz_min_n.push_back(bin_min_);
+            pending_.fz_max_n.push_back(bin_max_);
+            bin_fill_ = 0;
+        }
+    }
+}
+
+std::optional<LiveBins> DeviceStream::take_live_bins() {
+    if (pending_.fz_min_n.empty()) {
+        return std::nullopt;
+    }
+    LiveBins out = std::move(pending_);
+    pending_ = LiveBins{};
+    return out;
+}
+
+nlohmann::json DeviceStream::status_json(std::uint64_t samples_written) const {
+    const auto& c = tracker_.counters();
+    nlohmann::json j = {
+        {"name", name()},
+        {"connected", connected_},
+        {"peer", peer_},
+        {"limb", config_.limb ? nlohmann::json(processing::to_string(*config_.limb)) : nlohmann::json(nullptr)},
+        {"calibration", config_.calibration_source},
+        {"rate_hz", rate_hz()},
+        {"next_sample_index", next_sample_index_},
+        {"counters",
+         {{"messages", c.messages},
+          {"data_messages", c.data_messages},
+          {"samples_received", c.samples_received},
+          {"samples_accepted", c.samples_accepted},
+          {"samples_written", samples_written},
+          {"sequence_gaps", c.sequence_gaps},
+          {"messages_lost", c.messages_lost},
+          {"samples_lost", c.samples_lost},
+          {"duplicates", c.duplicates},
+          {"out_of_order", c.out_of_order},
+          {"crc_failures", c.crc_failures},
+          {"malformed", c.malformed},
+          {"device_reported_lost", c.device_reported_lost},
+          {"ring_overrun_samples", ring_overrun_samples_}}},
+        {"clock",
+         {{"pairs", clock_.pairs()}, {"offset_ns", clock_.offset_ns()}, {"drift_ppm", clock_.drift_ppm()}}},
+    };
+    if (hello_) {
+        j["model"] = hello_->model;
+        j["serial"] = hello_->serial;
+        j["channels"] = hello_->channel_names;
+    }
+    if (!last_disconnect_.empty()) {
+        j["last_disconnect"] = last_disconnect_;
+    }
+    return j;
+}
+
+}  // namespace hoplab::acquisition

@@ -1,0 +1,89 @@
+#include <hoplab/acquisition/live_feed.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <spdlog/spdlog.h>
+
+namespace hoplab::acquisition {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+void LiveFeed::publish(const std::string& message) {
+    auto shared = std::make_shared<const std::string>(message);
+    for (const auto& viewer : viewers_) {
+        if (viewer->queue.size() >= kMaxQueued) {
+            viewer->closing = true;
+        } else {
+            viewer->queue.push_back(shared);
+        }
+        viewer->wake.cancel();
+    }
+}
+
+void LiveFeed::close_all() {
+    for (const auto& viewer : viewers_) {
+        viewer->closing = true;
+        viewer->wake.cancel();
+    }
+}
+
+asio::awaitable<void> LiveFeed::serve(websocket::stream<beast::tcp_stream> ws) {
+    auto executor = co_await asio::this_coro::executor;
+    auto viewer = std::make_shared<Viewer>(executor);
+    viewers_.insert(viewer);
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws.text(true);
+
+    // A reader notices when the viewer goes away (viewers send nothing we act on).
+    auto reader = [](websocket::stream<beast::tcp_stream>& socket,
+                     std::shared_ptr<Viewer> self) -> asio::awaitable<void> {
+        beast::flat_buffer buffer;
+        boost::system::error_code ec;
+        for (;;) {
+            co_await socket.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                break;
+            }
+            buffer.consume(buffer.size());
+        }
+        self->closing = true;
+        self->reader_done = true;
+        self->wake.cancel();
+    };
+    asio::co_spawn(executor, reader(ws, viewer), asio::detached);
+
+    boost::system::error_code ec;
+    while (!viewer->closing) {
+        if (viewer->queue.empty()) {
+            viewer->wake.expires_at(asio::steady_timer::time_point::max());
+            co_await viewer->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+        }
+        auto message = viewer->queue.front();
+        viewer->queue.pop_front();
+        co_await ws.async_write(asio::buffer(*message), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            break;
+        }
+        ++messages_sent_;
+    }
+    viewers_.erase(viewer);
+    if (ws.is_open()) {
+        co_await ws.async_close(websocket::close_code::going_away, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    // The reader coroutine holds a reference to `ws`: make its read fail, and wait until it has returned before `ws`
+    // goes out of scope.
+    beast::get_lowest_layer(ws).socket().close(ec);
+    while (!viewer->reader_done) {
+        viewer->wake.expires_after(std::chrono::milliseconds(10));
+        co_await viewer->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
+}  // namespace hoplab::acquisition

@@ -1,0 +1,318 @@
+#include <hoplab/acquisition/recorder.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace hoplab::acquisition {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+    using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+void reply(const RecorderCompletion& done, RecorderReply result) {
+    if (done) {
+        done(std::move(result));
+    }
+}
+
+RecorderReply failure_reply(std::string error) {
+    RecorderReply result;
+    result.ok = false;
+    result.error = std::move(error);
+    return result;
+}
+
+}  // namespace
+
+Recorder::Recorder(std::size_t ring_capacity) : ring_(ring_capacity) {
+    thread_ = std::thread([this] { run(); });
+}
+
+Recorder::~Recorder() { stop(); }
+
+bool Recorder::submit(Command&& command) { return ring_.try_push(std::move(command)); }
+
+void Recorder::stop() {
+    if (stopped_.exchange(true)) {
+        return;
+    }
+    // The Stop command queues behind everything already submitted; if the ring is full, retry until it drains.
+    while (!ring_.try_push(Command{Stop{}})) {
+        std::this_thread::yield();
+    }
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+std::uint64_t Recorder::samples_written(std::size_t device) const {
+    return device < kMaxDevices ? samples_written_[device].load(std::memory_order_relaxed) : 0;
+}
+
+std::optional<std::string> Recorder::failure() const {
+    std::lock_guard lock(failure_mutex_);
+    return failure_;
+}
+
+void Recorder::run() {
+    for (;;) {
+        ring_.wait_for_data();
+        while (auto command = ring_.try_pop()) {
+            bool stop_now = false;
+            std::visit(Overloaded{[](std::monostate&) {},
+                                  [this](SessionOpen& c) { handle(c); },
+                                  [this](RawBlock& c) { handle(c); },
+                                  [this](Gap& c) { handle(c); },
+                                  [this](Tare& c) { handle(c); },
+                                  [this](TrialBegin& c) { handle(c); },
+                                  [this](TrialEnd& c) { handle(c); },
+                                  [this](SessionClose& c) { handle(c); },
+                                  [this](FlushTick&) {
+                                      if (writer_) {
+                                          try {
+                                              writer_->flush();
+                                          } catch (const std::exception& error) {
+                                              fail(error.what());
+                                          }
+                                      }
+                                  },
+                                  [&stop_now](Stop&) { stop_now = true; }},
+                       *command);
+            if (stop_now) {
+                if (writer_) {
+                    SessionClose close;
+                    handle(close);
+                }
+                return;
+            }
+        }
+    }
+}
+
+void Recorder::fail(const std::string& what) {
+    spdlog::error("recorder: {}", what);
+    {
+        std::lock_guard lock(failure_mutex_);
+        failure_ = what;
+    }
+    // The writer's destructor closes what it can; trials already ended are on disk.
+    try {
+        writer_.reset();
+    } catch (const std::exception& error) {
+        spdlog::error("recorder: closing after failure: {}", error.what());
+    }
+    trial_.reset();
+}
+
+void Recorder::handle(SessionOpen& command) {
+    if (writer_) {
+        reply(command.done, failure_reply("a session file is already open"));
+        return;
+    }
+    {
+        std::lock_guard lock(failure_mutex_);
+        failure_.reset();
+    }
+    try {
+        std::filesystem::create_directories(command.file.parent_path());
+        writer_.emplace(command.file, command.session, command.devices, command.options);
+    } catch (const std::exception& error) {
+        writer_.reset();
+        spdlog::error("recorder: cannot open {}: {}", command.file.string(), error.what());
+        reply(command.done, failure_reply(error.what()));
+        return;
+    }
+    devices_ = command.devices;
+    calibrations_.clear();
+    for (std::size_t i = 0; i < devices_.size(); ++i) {
+        calibrations_.push_back(devices_[i].calibration);
+        samples_written_[i].store(0, std::memory_order_relaxed);
+    }
+    RecorderReply result;
+    result.file = command.file;
+    reply(command.done, std::move(result));
+}
+
+void Recorder::handle(RawBlock& command) {
+    if (!writer_ || command.device >= devices_.size()) {
+        return;  // no session open (or it failed): the io side counts blocks it could not hand over
+    }
+    const std::size_t n = command.block.n_samples;
+    try {
+        if (!command.values.empty()) {
+            writer_->append_raw(command.device, command.block, std::span<const float>(command.values));
+        } else {
+            writer_->append_raw(command.device, command.block, std::span<const std::int32_t>(command.counts));
+        }
+        samples_written_[command.device].fetch_add(n, std::memory_order_relaxed);
+        if (!trial_) {
+            return;
+        }
+        // Calibrate once here; the same wrenches go to the file and to the end-of-trial analysis.
+        const auto& calibration = calibrations_[command.device];
+        const std::size_t channels = calibration.channel_count();
+        scratch_wrenches_.resize(n);
+        scratch_raw_.resize(n * channels);
+        if (!command.values.empty()) {
+            std::copy(command.values.begin(), command.values.end(), scratch_raw_.begin());
+        } else {
+            std::copy(command.counts.begin(), command.counts.end(), scratch_raw_.begin());
+        }
+        calibration.to_wrenches(scratch_raw_, scratch_wrenches_);
+        writer_->append_trial_force(command.device, scratch_wrenches_);
+        auto& fz = trial_->fz_n[command.device];
+        for (const auto& wrench : scratch_wrenches_) {
+            fz.push_back(wrench.fz_n);
+        }
+    } catch (const std::exception& error) {
+        fail(error.what());
+    }
+}
+
+void Recorder::handle(Gap& command) {
+    if (!writer_ || command.device >= devices_.size()) {
+        return;
+    }
+    try {
+        writer_->record_gap(command.device, command.gap);
+    } catch (const std::exception& error) {
+        fail(error.what());
+    }
+}
+
+void Recorder::handle(Tare& command) {
+    if (command.device < calibrations_.size()) {
+        calibrations_[command.device] = command.calibration;
+    }
+    if (!writer_) {
+        return;
+    }
+    try {
+        writer_->record_tare(command.device, command.record, command.calibration);
+    } catch (const std::exception& error) {
+        fail(error.what());
+    }
+}
+
+void Recorder::handle(TrialBegin& command) {
+    if (!writer_) {
+        reply(command.done, failure_reply(failure().value_or("no session file is open")));
+        return;
+    }
+    if (trial_) {
+        reply(command.done, failure_reply("trial " + trial_->start.id + " is still recording"));
+        return;
+    }
+    try {
+        writer_->begin_trial(command.trial);
+    } catch (const std::exception& error) {
+        const std::string message = error.what();
+        fail(message);
+        reply(command.done, failure_reply(message));
+        return;
+    }
+    trial_.emplace(OpenTrial{command.trial, command.settings, std::vector<std::vector<double>>(devices_.size())});
+    RecorderReply result;
+    result.file = writer_->path();
+    reply(command.done, std::move(result));
+}
+
+RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
+    RecorderReply result;
+    const processing::Limb limb = trial_->start.limb;
+    // The analysed force is the plate under the tested limb, or the sum of the plates for bilateral work.
+    std::vector<double> fz;
+    std::size_t used = 0;
+    for (std::size_t i = 0; i < devices_.size(); ++i) {
+        const bool take = limb == processing::Limb::both ? devices_[i].limb.has_value() : devices_[i].limb == limb;
+        if (!take) {
+            continue;
+        }
+        const auto& trace = trial_->fz_n[i];
+        if (used == 0) {
+            fz = trace;
+        } else {
+            fz.resize(std::min(fz.size(), trace.size()));
+            for (std::size_t k = 0; k < fz.size(); ++k) {
+                fz[k] += trace[k];
+            }
+        }
+        ++used;
+    }
+    if (used == 0) {
+        result.analysis_error = "no plate is assigned to limb " + std::string(processing::to_string(limb));
+    } else {
+        try {
+            auto analysis = processing::analyze_trial(fz, devices_.front().rate_hz, trial_->start.protocol, limb,
+                                                      trial_->settings);
+            analysis.id = trial_->start.id;
+            analysis.source = writer_->path().filename().string();
+            for (const auto& contact : analysis.contacts) {
+                end.events.push_back({"touchdown", contact.start_s});
+                end.events.push_back({"take-off", contact.end_s});
+            }
+            if (analysis.landing) {
+                end.events.push_back({"landing", analysis.landing->start_s});
+            }
+            end.analysis = analysis;
+            result.analysis = std::move(analysis);
+        } catch (const std::invalid_argument& error) {
+            result.analysis_error = error.what();
+        }
+    }
+    if (end.status.empty()) {
+        end.status = "complete";
+    }
+    writer_->end_trial(end);
+    result.file = writer_->path();
+    return result;
+}
+
+void Recorder::handle(TrialEnd& command) {
+    if (!writer_ || !trial_) {
+        reply(command.done, failure_reply(failure().value_or("no trial is recording")));
+        return;
+    }
+    try {
+        RecorderReply result = finish_trial(std::move(command.end));
+        writer_->flush();
+        trial_.reset();
+        reply(command.done, std::move(result));
+    } catch (const std::exception& error) {
+        const std::string message = error.what();
+        fail(message);
+        reply(command.done, failure_reply(message));
+    }
+}
+
+void Recorder::handle(SessionClose& command) {
+    if (!writer_) {
+        reply(command.done, failure_reply(failure().value_or("no session file is open")));
+        return;
+    }
+    RecorderReply result;
+    result.file = writer_->path();
+    try {
+        if (trial_) {
+            recording::TrialEnd end;
+            end.status = "aborted: session closed while recording";
+            writer_->end_trial(end);
+            trial_.reset();
+        }
+        writer_->close();
+        writer_.reset();
+    } catch (const std::exception& error) {
+        fail(error.what());
+        reply(command.done, failure_reply(error.what()));
+        return;
+    }
+    reply(command.done, std::move(result));
+}
+
+}  // namespace hoplab::acquisition

@@ -1,0 +1,250 @@
+#include <hoplab/acquisition/simulated_amplifier.hpp>
+#include <hoplab/acquisition/simulated_plate.hpp>
+#include <hoplab/acquisition/wire/codec.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <limits>
+
+namespace hoplab::acquisition {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+calibration::PlateCalibration simulated_plate_calibration(const std::string& serial, bool with_offsets) {
+    // Gains of a strain-gauge plate on a 24-bit amplifier: N (or N·m) per count for Fx Fy Fz Mx My Mz.
+    constexpr std::array<double, 6> kGain{0.02, 0.02, 0.05, 0.001, 0.001, 0.0005};
+    // Amplifier zero offsets in counts (what a tare must find).
+    constexpr std::array<double, 6> kOffset{1500.0, -1200.0, 4000.0, 300.0, -250.0, 100.0};
+    constexpr double kOriginZM = -0.040;  // transducer origin 40 mm below the surface
+    return calibration::PlateCalibration::six_channel_diagonal(
+        serial, kGain, with_offsets ? kOffset : std::array<double, 6>{}, kOriginZM);
+}
+
+nlohmann::json PerformanceReport::to_json() const {
+    nlohmann::json contacts = nlohmann::json::array();
+    for (const auto& c : truth.hop_contacts) {
+        contacts.push_back({{"touchdown_s", c.touchdown_s},
+                            {"take_off_s", c.take_off_s},
+                            {"peak_force_n", c.peak_force_n},
+                            {"impulse_ns", c.impulse_ns}});
+    }
+    return {{"event", "performed"},
+            {"protocol", processing::to_string(protocol)},
+            {"limb", processing::to_string(limb)},
+            {"first_sample_index", first_sample_index},
+            {"end_sample_index", end_sample_index},
+            {"truth",
+             {{"body_weight_n", truth.body_weight_n},
+              {"hop_contacts", contacts},
+              {"flight_times_s", truth.flight_times_s},
+              {"jump_heights_m", truth.jump_heights_m},
+              {"expected_jump_height_asymmetry_pct", truth.expected_jump_height_asymmetry_pct}}}};
+}
+
+SimulatedAmplifier::SimulatedAmplifier(asio::io_context& io, AmplifierOptions options)
+    : io_(io), options_(std::move(options)), noise_seed_(options_.seed * 1'000'003ULL), timer_(io) {
+    if (options_.plates < 1 || options_.plates > 2) {
+        throw std::invalid_argument(fmt::format("--plates must be 1 or 2, not {}", options_.plates));
+    }
+    if (!(options_.rate_hz >= 10.0 && options_.rate_hz <= 20'000.0)) {
+        throw std::invalid_argument(fmt::format("--rate must be 10 to 20000 Hz, not {}", options_.rate_hz));
+    }
+    if (options_.block_samples < 1 || options_.block_samples > 1000) {
+        throw std::invalid_argument(fmt::format("block size must be 1 to 1000 samples, not {}", options_.block_samples));
+    }
+    for (int p = 0; p < options_.plates; ++p) {
+        const std::string name = p == 0 ? "left" : "right";
+        plates_.push_back(Plate{name, simulated_plate_calibration("SIM-" + name, true), {}, 0, 0, 0, 0});
+    }
+}
+
+void SimulatedAmplifier::start() { asio::co_spawn(io_, run(), asio::detached); }
+
+void SimulatedAmplifier::stop() {
+    stopping_ = true;
+    timer_.cancel();
+    // While streaming, the loop notices `stopping_` at its next block and says goodbye; a pending connect is aborted.
+    if (socket_ && !connected_) {
+        boost::system::error_code ignored;
+        socket_->close(ignored);
+    }
+}
+
+void SimulatedAmplifier::perform(processing::Protocol protocol, processing::Limb limb,
+                                 std::function<void(const PerformanceReport&)> done) {
+    simulation::TrialScript script;
+    script.protocol = protocol;
+    script.limb = limb;
+    const auto trial = simulation::simulate_trial(options_.athlete, script, options_.noise, options_.rate_hz,
+                                                  options_.seed + 7919 * (++performances_));
+    std::size_t samples = 0;
+    for (auto& plate : plates_) {
+        const processing::Limb plate_limb = plate.name == "left" ? processing::Limb::left : processing::Limb::right;
+        plate.script.clear();
+        for (const auto& trace : trial.plates) {
+            if (trace.limb == plate_limb) {
+                plate.script.assign(trace.samples.begin(), trace.samples.end());
+                samples = std::max(samples, trace.samples.size());
+            }
+        }
+    }
+    PendingPerformance pending;
+    pending.report.protocol = protocol;
+    pending.report.limb = limb;
+    pending.report.first_sample_index = plates_.front().next_sample_index;
+    pending.report.end_sample_index = pending.report.first_sample_index + samples;
+    pending.report.truth = trial.truth;
+    pending.done = std::move(done);
+    performing_ = std::move(pending);
+}
+
+void SimulatedAmplifier::refill(Plate& plate, std::size_t needed) {
+    while (plate.script.size() < needed) {
+        const auto quiet = simulation::simulate_unloaded(1.0, options_.rate_hz, options_.noise, ++noise_seed_);
+        plate.script.insert(plate.script.end(), quiet.begin(), quiet.end());
+    }
+}
+
+std::vector<std::uint8_t> SimulatedAmplifier::next_block(std::size_t plate_index) {
+    auto& plate = plates_[plate_index];
+    const auto n = static_cast<std::size_t>(options_.block_samples);
+    refill(plate, n);
+    wire::DataBlock block;
+    block.first_sample_index = plate.next_sample_index;
+    block.device_time_ns = static_cast<std::int64_t>(std::llround(
+        static_cast<double>(plate.next_sample_index) * 1e9 / options_.rate_hz));
+    block.n_samples = static_cast<std::uint16_t>(n);
+    block.n_channels = 6;
+    block.sample_format = wire::SampleFormat::int32;
+    block.counts.reserve(n * 6);
+    for (std::size_t s = 0; s < n; ++s) {
+        const auto raw = plate.calibration.to_raw(plate.script.front());
+        plate.script.pop_front();
+        for (double value : raw) {
+            // A 24-bit converter: counts are whole numbers within ±2^23.
+            block.counts.push_back(static_cast<std::int32_t>(std::clamp(std::round(value), -8388608.0, 8388607.0)));
+        }
+    }
+    plate.next_sample_index += n;
+    plate.samples_sent += n;
+    ++plate.messages_sent;
+    wire::Message message;
+    message.stream_id = static_cast<std::uint32_t>(plate_index + 1);
+    message.seq = plate.seq++;
+    message.body = std::move(block);
+    return wire::encode(message);
+}
+
+void SimulatedAmplifier::complete_performances() {
+    if (performing_ && plates_.front().next_sample_index >= performing_->report.end_sample_index) {
+        auto finished = std::move(*performing_);
+        performing_.reset();
+        if (finished.done) {
+            finished.done(finished.report);
+        }
+    }
+}
+
+asio::awaitable<void> SimulatedAmplifier::run() {
+    const tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
+    boost::system::error_code ec;
+    while (!stopping_) {
+        socket_.emplace(io_);
+        co_await socket_->async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            timer_.expires_after(std::chrono::milliseconds(200));
+            co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+        }
+        socket_->set_option(tcp::no_delay(true), ec);
+        connected_ = true;
+        ++connections_;
+        const bool keep_going = co_await stream_until_disconnected(*socket_);
+        connected_ = false;
+        if (!keep_going) {
+            break;
+        }
+    }
+    if (socket_ && socket_->is_open()) {
+        // Say goodbye so the daemon logs a clean disconnect rather than a reset.
+        for (std::size_t p = 0; p < plates_.size(); ++p) {
+            wire::Message bye;
+            bye.stream_id = static_cast<std::uint32_t>(p + 1);
+            bye.seq = plates_[p].seq++;
+            bye.body = wire::Bye{};
+            const auto bytes = wire::encode(bye);
+            asio::write(*socket_, asio::buffer(bytes), ec);
+        }
+        socket_->close(ec);
+    }
+}
+
+asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected(tcp::socket& socket) {
+    boost::system::error_code ec;
+    for (std::size_t p = 0; p < plates_.size(); ++p) {
+        wire::Hello hello;
+        hello.device_name = plates_[p].name;
+        hello.model = "hoplab simulated 6-channel plate";
+        hello.serial = "SIM-" + plates_[p].name;
+        hello.layout = "fxyz_mxyz";
+        hello.rate_hz = options_.rate_hz;
+        hello.channel_names = {"fx", "fy", "fz", "mx", "my", "mz"};
+        hello.channel_units = {"count", "count", "count", "count", "count", "count"};
+        hello.sample_format = wire::SampleFormat::int32;
+        wire::Message message;
+        message.stream_id = static_cast<std::uint32_t>(p + 1);
+        message.seq = plates_[p].seq++;
+        message.body = hello;
+        const auto bytes = wire::encode(message);
+        co_await asio::async_write(socket, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            co_return !stopping_;
+        }
+    }
+    const auto period = std::chrono::nanoseconds(
+        static_cast<std::int64_t>(std::llround(1e9 * options_.block_samples / options_.rate_hz)));
+    auto deadline = std::chrono::steady_clock::now();
+    std::vector<std::uint8_t> batch;
+    while (!stopping_) {
+        deadline += period;
+        batch.clear();
+        for (std::size_t p = 0; p < plates_.size(); ++p) {
+            const auto bytes = next_block(p);
+            batch.insert(batch.end(), bytes.begin(), bytes.end());
+        }
+        co_await asio::async_write(socket, asio::buffer(batch), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            spdlog::warn("simulated amplifier: connection lost: {}", ec.message());
+            co_return !stopping_;
+        }
+        complete_performances();
+        timer_.expires_at(deadline);
+        co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return false;
+}
+
+nlohmann::json SimulatedAmplifier::summary() const {
+    nlohmann::json plates = nlohmann::json::array();
+    for (const auto& plate : plates_) {
+        plates.push_back({{"name", plate.name},
+                          {"samples_sent", plate.samples_sent},
+                          {"messages_sent", plate.messages_sent},
+                          {"next_sample_index", plate.next_sample_index}});
+    }
+    return {{"event", "summary"},
+            {"rate_hz", options_.rate_hz},
+            {"connections", connections_},
+            {"performances", performances_},
+            {"plates", plates}};
+}
+
+}  // namespace hoplab::acquisition

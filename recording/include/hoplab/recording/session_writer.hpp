@@ -1,0 +1,98 @@
+#pragma once
+
+#include <hoplab/calibration/plate_calibration.hpp>
+#include <hoplab/recording/recording_error.hpp>
+#include <hoplab/recording/session_info.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace hoplab::recording {
+
+// Writes one session file (layout: docs/recording-format.md).
+//
+// Crash safety. With options.swmr (the default) the file is in HDF5 SWMR-write mode whenever no
+// object has to be created: raw appends, gaps and tares between and during trials are all SWMR
+// appends, so a kill -9 leaves a structurally valid file holding everything up to the last flush(),
+// and recover() clears the superblock mark. Classic SWMR cannot create objects, so begin_trial,
+// end_trial and close leave SWMR mode for a few milliseconds (close, reopen read-write, create the
+// trial's groups and datasets, start SWMR again). Live SWMR readers keep their handles; they see a
+// trial created after they opened only after reopening. The writer turns HDF5 file locking off
+// because a live SWMR reader's shared lock would otherwise stop that reopen; the file is created
+// exclusively (never overwritten) and the daemon's recorder thread is its only writer.
+//
+// Buffering. Every time series is buffered about one chunk (options.chunk_rows) in memory and
+// written in whole chunks; flush() writes what is buffered and makes it durable and visible to SWMR
+// readers. Appends call flush() by themselves once options.flush_interval has passed since the last
+// one.
+//
+// Analysis-only files (hoplab simulate, hoplab import): options.raw_streams = false writes /devices
+// and /trials with calibrated force but no /streams; append_raw and record_gap then throw
+// std::invalid_argument.
+//
+// Not thread-safe: one thread (the daemon's recorder thread) owns a writer. Misuse (bad device
+// index, unsafe names, wrong sample counts, trial calls out of order) throws std::invalid_argument;
+// HDF5 failures (disk full, unwritable folder) throw RecordingError. After a RecordingError the
+// file keeps what was flushed before it.
+class SessionWriter {
+  public:
+    // Creates `file` (which must not exist). Throws std::invalid_argument for an invalid or
+    // duplicate device name, a device without channels or with rate_hz <= 0, chunk_rows == 0;
+    // RecordingError when the file cannot be created.
+    SessionWriter(std::filesystem::path file, SessionInfo session, std::vector<DeviceInfo> devices,
+                  WriterOptions options = {});
+    ~SessionWriter();  // closes the file cleanly (aborting an open trial with status "aborted:
+                       // writer closed")
+    SessionWriter(const SessionWriter&) = delete;
+    SessionWriter& operator=(const SessionWriter&) = delete;
+    SessionWriter(SessionWriter&&) noexcept;
+    SessionWriter& operator=(SessionWriter&&) noexcept;
+
+    // One received block: block.n_samples rows × channel_names.size() values, channel-interleaved.
+    // Blocks of a device arrive in ascending sample order: a block starting before the end of the
+    // previous one throws std::invalid_argument (the daemon drops duplicates before this). The
+    // int32 overload is for int32_counts devices, the float one for float32_volts /
+    // float32_newtons.
+    void append_raw(std::size_t device, const BlockRecord& block,
+                    std::span<const std::int32_t> interleaved);
+    void append_raw(std::size_t device, const BlockRecord& block,
+                    std::span<const float> interleaved);
+    void record_gap(std::size_t device, const GapRecord& gap);
+    // tare.offsets (and noise_sd unless empty) hold one value per raw channel. `new_calibration` is
+    // used from now on for this device's centre of pressure and is stored with every later trial.
+    void record_tare(std::size_t device, const TareRecord& tare,
+                     const calibration::PlateCalibration& new_calibration);
+
+    // Throws std::invalid_argument when a trial is open, the id is invalid or already used, or
+    // start_sample_index is neither empty nor one per device.
+    void begin_trial(const TrialStart& trial);
+    // Calibrated samples of the open trial for one device: Fx,Fy,Fz (N), Mx,My,Mz (N·m) in the
+    // plate's frame. The centre of pressure is computed here through the device's current
+    // calibration; it is stored as NaN where Fz is below options.cop_threshold_n (undefined).
+    // Throws std::invalid_argument when no trial is open.
+    void append_trial_force(std::size_t device, std::span<const calibration::Wrench> samples);
+    // Throws std::invalid_argument when no trial is open, the status is neither "complete" nor
+    // "aborted: <reason>", or stop_sample_index is neither empty nor one per device.
+    void end_trial(const TrialEnd& end);
+    bool trial_open() const;
+
+    // Make everything appended so far durable and visible to SWMR readers.
+    void flush();
+    // Ends an open trial as "aborted: writer closed", writes the closing attributes and closes.
+    // Idempotent.
+    void close();
+    const std::filesystem::path& path() const;
+
+    // Rows in /streams/<device>/raw so far, buffered rows included.
+    std::uint64_t raw_samples_written(std::size_t device) const;
+
+  private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hoplab::recording

@@ -1,0 +1,109 @@
+// A whole lab session through the real daemon and a real simulated amplifier process: tare, session, one repeated-hop
+// trial per limb, close. The recording must hold exactly the samples the amplifier sent while the session was open,
+// and the analysis must find the asymmetry the simulated athlete was given.
+#include <hoplab/cli/force_trials.hpp>
+#include <hoplab/recording/session_reader.hpp>
+
+#include <gtest/gtest.h>
+
+#include "support/daemon_process.hpp"
+
+namespace hoplab {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+json next_event(cli::ChildProcess& amplifier, const std::string& kind) {
+    for (;;) {
+        const auto line = amplifier.read_line(60s);
+        if (!line) {
+            throw std::runtime_error("device-sim produced no '" + kind + "' event");
+        }
+        auto event = json::parse(*line, nullptr, false);
+        if (!event.is_discarded() && event.value("event", "") == kind) {
+            return event;
+        }
+    }
+}
+
+TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
+    const auto dir = testing::fresh_directory("lab-session");
+    testing::DaemonProcess daemon(dir);
+    cli::ChildProcess amplifier({HOPLAB_PATH,
+                                 {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
+                                  "--plates", "2", "--rate", "1000", "--asymmetry", "15", "--weaker", "right",
+                                  "--mass", "72", "--seed", "11"},
+                                 dir / "device-sim.log", true, true, {}});
+    daemon.wait_for_devices();
+    const auto api = daemon.client();
+    std::this_thread::sleep_for(2200ms);
+    for (const char* plate : {"left", "right"}) {
+        ASSERT_EQ(api.post(std::string("/api/v1/devices/") + plate + "/tare").status, 200u);
+    }
+    const auto opened = api.post("/api/v1/sessions", {{"athlete_id", "it-athlete"}, {"mass_kg", 72.0},
+                                                      {"involved_limb", "right"}});
+    ASSERT_EQ(opened.status, 201u) << opened.body.dump();
+
+    std::map<std::string, json> stopped;
+    for (const char* limb : {"left", "right"}) {
+        ASSERT_EQ(api.post("/api/v1/trials/start", {{"protocol", "repeated-hops"}, {"limb", limb}}).status, 201u);
+        amplifier.write_line(std::string("perform ") + limb + " repeated-hops");
+        next_event(amplifier, "performed");
+        std::this_thread::sleep_for(200ms);
+        const auto stop = api.post("/api/v1/trials/stop");
+        ASSERT_EQ(stop.status, 200u) << stop.body.dump();
+        stopped[limb] = stop.body;
+    }
+    // Stop the amplifier first, so that everything it sent is either in the file or counted as lost.
+    amplifier.write_line("quit");
+    const json summary = next_event(amplifier, "summary");
+    ASSERT_EQ(amplifier.wait(10s), 0);
+    std::this_thread::sleep_for(300ms);
+    const auto status = api.get("/api/v1/status").body;
+    const auto closed = api.del("/api/v1/sessions/current");
+    ASSERT_EQ(closed.status, 200u) << closed.body.dump();
+    const std::filesystem::path file = closed.body["file"].get<std::string>();
+
+    const recording::SessionReader reader(file);
+    ASSERT_EQ(reader.devices().size(), 2u);
+    for (std::size_t d = 0; d < 2; ++d) {
+        const auto& name = reader.devices()[d].name;
+        const auto& sent = summary["plates"][d];
+        ASSERT_EQ(sent["name"], name);
+        const auto samples_sent = sent["samples_sent"].get<std::uint64_t>();
+        const auto blocks = reader.blocks(name);
+        ASSERT_FALSE(blocks.empty());
+        const std::uint64_t first = blocks.front().first_sample_index;
+        // Every sample sent after the session opened is in the file, none lost, none invented.
+        EXPECT_EQ(reader.raw_sample_count(name), samples_sent - first) << name;
+        EXPECT_TRUE(reader.gaps(name).empty()) << name;
+        const auto& counters = status["devices"][d]["counters"];
+        EXPECT_EQ(counters["samples_accepted"].get<std::uint64_t>(), samples_sent) << counters.dump();
+        EXPECT_EQ(counters["samples_lost"].get<std::uint64_t>(), 0u);
+    }
+
+    const auto trials = cli::load_force_trials(file, {});
+    ASSERT_EQ(trials.size(), 2u);
+    const auto run = cli::analyse_trials(trials, processing::Limb::right, {});
+    bool found = false;
+    for (const auto& row : run.symmetry) {
+        if (row.metric == "jump_height_m") {
+            found = true;
+            ASSERT_TRUE(row.asymmetry_pct.has_value());
+            // The simulated athlete's right limb jumps 15 % lower; θ-bias and noise move it by < 2 points.
+            EXPECT_NEAR(*row.asymmetry_pct, 15.0, 2.0);
+            EXPECT_EQ(row.weaker, processing::Limb::right);
+        }
+    }
+    EXPECT_TRUE(found);
+    // The trial-stop answer carried the processing library's result for each limb.
+    for (const char* limb : {"left", "right"}) {
+        ASSERT_FALSE(stopped[limb]["analysis"].is_null()) << stopped[limb].dump();
+        EXPECT_GE(stopped[limb]["analysis"]["summary"]["contacts"].get<int>(), 5);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hoplab

@@ -1,0 +1,93 @@
+#pragma once
+
+// Test support: a real hoplabd child process on loopback (ports chosen by the kernel) in a fresh data folder.
+
+#include <hoplab/acquisition/control_client.hpp>
+#include <hoplab/cli/child_process.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace hoplab::testing {
+
+inline std::filesystem::path fresh_directory(const std::string& name) {
+    std::random_device random;
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("hoplab-test-" + name + "-" + std::to_string(random()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+class DaemonProcess {
+public:
+    explicit DaemonProcess(const std::filesystem::path& dir, std::vector<std::string> extra_arguments = {})
+        : dir_(dir) {
+        const auto ready = dir / "ready.json";
+        std::vector<std::string> arguments{"--listen", "127.0.0.1:0", "--device-listen", "127.0.0.1:0",
+                                           "--data-dir", (dir / "data").string(), "--ready-file", ready.string()};
+        arguments.insert(arguments.end(), extra_arguments.begin(), extra_arguments.end());
+        process_.emplace(cli::ChildProcess::Options{HOPLABD_PATH, arguments, dir / "hoplabd.log", false, false, {}});
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (;;) {
+            std::ifstream in(ready);
+            const auto json = nlohmann::json::parse(in, nullptr, false);
+            if (!json.is_discarded() && json.contains("http_port")) {
+                http_port_ = json["http_port"].get<std::uint16_t>();
+                device_port_ = json["device_port"].get<std::uint16_t>();
+                return;
+            }
+            if (!process_->running() || std::chrono::steady_clock::now() > deadline) {
+                throw std::runtime_error("hoplabd did not start; log: " + log());
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+
+    acquisition::ControlClient client(std::string token = {}) const {
+        return acquisition::ControlClient("127.0.0.1", http_port_, std::move(token));
+    }
+    std::uint16_t http_port() const { return http_port_; }
+    std::uint16_t device_port() const { return device_port_; }
+    cli::ChildProcess& process() { return *process_; }
+    std::string log() const {
+        std::ifstream in(dir_ / "hoplabd.log");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+
+    // Polls the status until every configured device is connected.
+    void wait_for_devices(std::chrono::seconds timeout = std::chrono::seconds(10)) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            const auto status = client().get("/api/v1/status").body;
+            bool all = !status["devices"].empty();
+            for (const auto& device : status["devices"]) {
+                all = all && device["connected"].get<bool>();
+            }
+            if (all) {
+                return;
+            }
+            if (std::chrono::steady_clock::now() > deadline) {
+                throw std::runtime_error("devices did not connect: " + status.dump());
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+
+private:
+    std::filesystem::path dir_;
+    std::optional<cli::ChildProcess> process_;
+    std::uint16_t http_port_ = 0;
+    std::uint16_t device_port_ = 0;
+};
+
+}  // namespace hoplab::testing
