@@ -83,7 +83,7 @@ asio::awaitable<void> DeviceServer::serve(std::shared_ptr<tcp::socket> socket) {
                 spdlog::warn("{}: {}", peer, error->reason);
                 // Which stream a bad frame belonged to is unknowable; charge the connection's only stream if it has one.
                 if (streams.size() == 1) {
-                    controller_.on_decode_error(streams.begin()->second);
+                    controller_.on_decode_error(streams.begin()->second, error->crc_mismatch);
                 }
                 if (garbage_bytes > kGarbageBudgetBytes) {
                     reason = fmt::format("disconnected: {} bytes of garbage", garbage_bytes);

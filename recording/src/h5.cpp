@@ -257,6 +257,11 @@ void File::start_swmr_write() const {
     check(H5Fstart_swmr_write(id()), path_, "/", "cannot start SWMR writing");
 }
 
+void File::extend_allocation_to_end_of_file() const {
+    check(H5Fincrement_filesize(id(), 0), path_, "/",
+          "cannot extend the end-of-allocation address to the end of the file");
+}
+
 void File::close() {
     if (!handle_.close()) {
         fail(path_, "/", "cannot close the file");

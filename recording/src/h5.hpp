@@ -89,6 +89,10 @@ class File {
     Group root() const;
     void flush() const;
     void start_swmr_write() const;
+    // Sets the end-of-allocation address in the superblock to max(EOA, EOF) (h5clear
+    // --increment=0). A killed SWMR writer can leave chunks past the EOA it last wrote; without
+    // this a read-write open would truncate them away at close.
+    void extend_allocation_to_end_of_file() const;
     void close();  // throws when HDF5 cannot complete the close (e.g. disk full while flushing)
 
   private:

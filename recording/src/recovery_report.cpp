@@ -159,6 +159,7 @@ RecoveryReport recover(const std::filesystem::path& file) {
             h5::FileAccess access;
             access.clear_status_flags = flagged;
             h5::File writable = h5::File::open(file, H5F_ACC_RDWR, access);
+            writable.extend_allocation_to_end_of_file();
             const h5::Group root = writable.root();
             require_hoplab_file(root);
             if (flagged) {

@@ -145,6 +145,11 @@ TEST_P(KillDuringTrialTest, KeepsEverythingFlushed) {
         const SessionReader reader(file);
         EXPECT_TRUE(reader.opened_while_writing());
         EXPECT_GE(reader.raw_sample_count("left"), killed.last.raw_rows[0]);
+        const RawSamples raw = reader.raw_samples("left", 0, killed.last.raw_rows[0]);
+        for (std::size_t row = 0; row < killed.last.raw_rows[0]; ++row) {
+            ASSERT_EQ(raw.values[row * 6], static_cast<double>(testing::raw_count(0, row, 0)))
+                << row;
+        }
     }
 
     const RecoveryReport report = recover(file);

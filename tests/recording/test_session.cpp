@@ -44,6 +44,9 @@ std::vector<DeviceInfo> make_devices(RawFormat format) {
         devices[i].channel_names = {"fx", "fy", "fz", "mx", "my", "mz"};
         devices[i].raw_format = format;
         devices[i].limb = i == 0 ? processing::Limb::left : processing::Limb::right;
+        devices[i].calibration = calibration::PlateCalibration::six_channel_diagonal(
+            devices[i].serial, {0.01, 0.01, 0.02, 0.001, 0.001, 0.0005},
+            {12.0 + static_cast<double>(i), -3.0, 250.0, 0.0, 1.0, -2.0}, -0.040);
     }
     return devices;
 }

@@ -45,7 +45,7 @@ public:
     // Accounting for one data message; an accepted block also feeds the tare history and the live bins.
     wire::StreamTracker::Verdict on_data(std::uint32_t seq, const wire::DataBlock& block, std::int64_t host_ns);
     void on_message(std::uint32_t seq) { tracker_.on_message(seq); }
-    void on_decode_error() { tracker_.on_decode_error(); }
+    void on_decode_error(bool crc_mismatch) { tracker_.on_decode_error(crc_mismatch); }
     void count_ring_overrun(std::uint64_t samples);
 
     // The next sample index the device will deliver (trial start/stop positions).

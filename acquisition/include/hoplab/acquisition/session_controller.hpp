@@ -42,7 +42,7 @@ public:
     void on_data(std::size_t device, std::uint32_t seq, wire::DataBlock&& block);
     void on_status(std::size_t device, std::uint32_t seq, const wire::Status& status);
     void on_message(std::size_t device, std::uint32_t seq) { devices_[device].on_message(seq); }
-    void on_decode_error(std::size_t device) { devices_[device].on_decode_error(); }
+    void on_decode_error(std::size_t device, bool crc_mismatch) { devices_[device].on_decode_error(crc_mismatch); }
     void on_disconnect(std::size_t device, const std::string& reason);
     void on_rejected_connection(const std::string& peer, const std::string& reason);
 

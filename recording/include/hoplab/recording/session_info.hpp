@@ -104,7 +104,7 @@ struct WriterOptions {
     std::chrono::milliseconds flush_interval{250};
     // shuffle + deflate level 1 on /streams/<name>/raw. On by default: measured at 1.4 M samples/s
     // (8 channels, float32), about 350× what two 2 kHz plates need, for files a third smaller
-    // (docs/recording-format.md §9).
+    // (docs/recording-format.md §10).
     bool compress_raw = true;
     // Rows per chunk of every time-series dataset; also the rows buffered in memory per dataset
     // before a write.

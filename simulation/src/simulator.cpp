@@ -1,0 +1,242 @@
+#include <hoplab/simulation/simulator.hpp>
+
+#include <cmath>
+#include <functional>
+#include <numbers>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+namespace hoplab::simulation {
+namespace {
+
+using processing::Limb;
+using processing::Protocol;
+constexpr double kPi = std::numbers::pi;
+
+// Gaussian noise from a fixed engine by Box–Muller, so a seed gives the same samples with any standard library.
+class Gaussian {
+public:
+    explicit Gaussian(std::uint64_t seed) : engine_(seed) {}
+    double operator()() {
+        if (spare_) {
+            const double value = *spare_;
+            spare_.reset();
+            return value;
+        }
+        const double u1 = (static_cast<double>(engine_() >> 11) + 1.0) * 0x1.0p-53;
+        const double u2 = static_cast<double>(engine_() >> 11) * 0x1.0p-53;
+        const double radius = std::sqrt(-2.0 * std::log(u1));
+        spare_ = radius * std::sin(2.0 * kPi * u2);
+        return radius * std::cos(2.0 * kPi * u2);
+    }
+
+private:
+    std::mt19937_64 engine_;
+    std::optional<double> spare_;
+};
+
+// The vertical force of one limb as a piecewise function of time, built phase by phase.
+class Timeline {
+public:
+    double now() const { return end_; }
+    void add(double duration_s, std::function<double(double)> force) {
+        phases_.push_back(Phase{end_, duration_s, std::move(force)});
+        end_ += duration_s;
+    }
+    double operator()(double t) const {
+        while (cursor_ + 1 < phases_.size() && t >= phases_[cursor_].start + phases_[cursor_].duration) {
+            ++cursor_;
+        }
+        const auto& phase = phases_[cursor_];
+        return phase.force(std::min(t - phase.start, phase.duration));
+    }
+
+private:
+    struct Phase {
+        double start, duration;
+        std::function<double(double)> force;
+    };
+    std::vector<Phase> phases_;
+    double end_ = 0;
+    mutable std::size_t cursor_ = 0;
+};
+
+struct Builder {
+    double mass_kg, g, bw;
+    Timeline timeline;
+    TrialTruth truth;
+
+    void unloaded(double s) { timeline.add(s, [](double) { return 0.0; }); }
+    void stance(double s) { timeline.add(s, [bw = bw](double) { return bw; }); }
+    void step_on() {
+        timeline.add(0.2, [bw = bw](double t) { return bw * 0.5 * (1.0 - std::cos(kPi * t / 0.2)); });
+    }
+    void step_off() {
+        timeline.add(0.2, [bw = bw](double t) { return bw * 0.5 * (1.0 + std::cos(kPi * t / 0.2)); });
+    }
+    // From stance: a half-sine above BW whose impulse gives take-off velocity g·Tf/2.
+    void push_off(double flight_s) {
+        constexpr double kPush = 0.3;
+        const double v = g * flight_s / 2.0;
+        const double amplitude = kPi * mass_kg * v / (2.0 * kPush);
+        timeline.add(kPush, [bw = bw, amplitude](double t) { return bw + amplitude * std::sin(kPi * t / kPush); });
+    }
+    void flight(double s) { unloaded(s); }
+    // A rebound contact: landing at v_in, leaving at v_out, half-sine of length tc.
+    void rebound(double tc, double v_in, double v_out) {
+        const double peak = kPi * (mass_kg * (v_in + v_out) + bw * tc) / (2.0 * tc);
+        const double start = timeline.now();
+        truth.hop_contacts.push_back(TruthContact{start, start + tc, peak, 2.0 * peak * tc / kPi});
+        timeline.add(tc, [peak, tc](double t) { return peak * std::sin(kPi * t / tc); });
+    }
+    // Stick landing from velocity v (down): BW + m·v·t/τ²·e^(−t/τ), which settles to BW.
+    void stick_landing(double v, double settle_s) {
+        constexpr double kTau = 0.05;
+        truth.final_landing_s = timeline.now();
+        constexpr double ramp_s = 0.02;  // touchdown to full weight bearing
+        timeline.add(settle_s, [bw = bw, m = mass_kg, v](double t) {
+            const double weight = t < ramp_s ? bw * t / ramp_s : bw;
+            return weight + m * v * t / (kTau * kTau) * std::exp(-t / kTau);
+        });
+    }
+    void countermovement() {
+        const double b = bw;
+        timeline.add(0.40, [b](double t) { return b - 0.45 * b * std::sin(kPi * t / 0.40); });
+        timeline.add(0.30, [b](double t) { return b + 1.95 * b * std::sin(kPi * t / 0.30); });
+        timeline.add(0.05, [b](double t) { return b * (1.0 - t / 0.05); });
+    }
+};
+
+calibration::Wrench noisy(double fz, double t, bool loaded, const PlateNoise& noise, Gaussian& gaussian) {
+    calibration::Wrench w;
+    // Sway of the centre of pressure while loaded; moments about the origin follow from it (zero shear).
+    const double cop_x = loaded ? 0.010 * std::sin(2 * kPi * 0.3 * t) : 0.0;
+    const double cop_y = loaded ? 0.020 * std::sin(2 * kPi * 0.2 * t) : 0.0;
+    w.fz_n = fz + noise.offset_n + noise.drift_n_per_s * t + noise.noise_sd_n * gaussian() +
+             noise.mains_amplitude_n * std::sin(2 * kPi * noise.mains_hz * t);
+    w.fx_n = 0.5 * noise.noise_sd_n * gaussian();
+    w.fy_n = 0.5 * noise.noise_sd_n * gaussian();
+    w.mx_nm = cop_y * fz + 0.05 * gaussian();
+    w.my_nm = -cop_x * fz + 0.05 * gaussian();
+    w.mz_nm = 0.02 * gaussian();
+    return w;
+}
+
+}  // namespace
+
+SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script, const PlateNoise& noise,
+                              double rate_hz, std::uint64_t seed) {
+    if (!(rate_hz > 0) || !(athlete.mass_kg > 0) || !(athlete.hop_contact_time_s > 0) ||
+        !(athlete.hop_flight_time_s > 0) || script.hops < 1) {
+        throw std::invalid_argument("simulate_trial: rate, mass, contact and flight times and hops must be positive");
+    }
+    constexpr double g = 9.80665;
+    const bool bilateral = script.limb == Limb::both;
+    // The weaker limb jumps (1 − a) as high: flight time scales by √(1 − a).
+    const double deficit = athlete.asymmetry_pct / 100.0;
+    const bool weaker = !bilateral && script.limb == athlete.weaker_limb;
+    const double tf = athlete.hop_flight_time_s * (weaker ? std::sqrt(1.0 - deficit) : 1.0);
+    const double tc = athlete.hop_contact_time_s;
+
+    Builder b{athlete.mass_kg, g, athlete.mass_kg * g, {}, {}};
+    b.truth.body_weight_n = b.bw;
+    b.truth.expected_jump_height_asymmetry_pct = athlete.asymmetry_pct;
+    const double v_drop = std::sqrt(2.0 * g * athlete.drop_height_m);
+    switch (script.protocol) {
+        case Protocol::repeated_hops:
+            b.unloaded(script.unloaded_before_s);
+            b.step_on();
+            b.stance(script.stance_before_s);
+            b.push_off(tf);
+            b.flight(tf);
+            for (int hop = 0; hop < script.hops; ++hop) {
+                b.rebound(tc, g * tf / 2.0, g * tf / 2.0);
+                b.truth.flight_times_s.push_back(tf);
+                b.truth.jump_heights_m.push_back(g * tf * tf / 8.0);
+                b.flight(tf);
+            }
+            b.stick_landing(g * tf / 2.0, script.stance_after_s);
+            break;
+        case Protocol::single_leg_hop:
+            b.unloaded(script.unloaded_before_s);
+            b.step_on();
+            b.stance(script.stance_before_s);
+            b.push_off(tf);
+            b.truth.flight_times_s.push_back(tf);
+            b.truth.jump_heights_m.push_back(g * tf * tf / 8.0);
+            b.flight(tf);
+            b.stick_landing(g * tf / 2.0, script.stance_after_s);
+            break;
+        case Protocol::drop_jump: {
+            b.unloaded(script.unloaded_before_s);
+            b.rebound(0.30, v_drop, g * tf / 2.0);
+            b.truth.flight_times_s.push_back(tf);
+            b.truth.jump_heights_m.push_back(g * tf * tf / 8.0);
+            b.flight(tf);
+            b.stick_landing(g * tf / 2.0, script.stance_after_s);
+            break;
+        }
+        case Protocol::landing:
+            b.unloaded(script.unloaded_before_s);
+            b.stick_landing(v_drop, script.stance_after_s);
+            break;
+        case Protocol::cmj: {
+            b.unloaded(script.unloaded_before_s);
+            b.step_on();
+            b.stance(script.stance_before_s);
+            b.countermovement();
+            // METHODS oracle 4.5-A: take-off velocity 2.283292203 m/s for this shape, whatever the mass.
+            constexpr double kTakeOff = 2.283292203;
+            const double flight = 2.0 * kTakeOff / g;
+            b.truth.flight_times_s.push_back(flight);
+            b.truth.jump_heights_m.push_back(kTakeOff * kTakeOff / (2.0 * g));
+            b.flight(flight);
+            b.stick_landing(kTakeOff, script.stance_after_s);
+            break;
+        }
+        case Protocol::quiet_stance:
+            b.unloaded(script.unloaded_before_s);
+            b.step_on();
+            b.stance(script.stance_before_s + script.stance_after_s);
+            break;
+    }
+    b.step_off();
+    b.unloaded(script.unloaded_after_s);
+
+    SimulatedTrial trial;
+    trial.rate_hz = rate_hz;
+    trial.truth = b.truth;
+    const auto samples = static_cast<std::size_t>(std::floor(b.timeline.now() * rate_hz));
+    Gaussian gaussian(seed);
+    for (const auto& [name, limb] : {std::pair{"left", Limb::left}, std::pair{"right", Limb::right}}) {
+        const bool carries = bilateral || script.limb == limb;
+        const double share = bilateral ? 0.5 : 1.0;
+        PlateTrace trace{name, limb, {}};
+        trace.samples.reserve(samples);
+        for (std::size_t k = 0; k < samples; ++k) {
+            const double t = static_cast<double>(k) / rate_hz;
+            const double fz = carries ? share * b.timeline(t) : 0.0;
+            trace.samples.push_back(noisy(fz, t, fz > 0, noise, gaussian));
+        }
+        trial.plates.push_back(std::move(trace));
+    }
+    return trial;
+}
+
+std::vector<calibration::Wrench> simulate_unloaded(double duration_s, double rate_hz, const PlateNoise& noise,
+                                                   std::uint64_t seed) {
+    if (!(rate_hz > 0) || !(duration_s > 0)) {
+        throw std::invalid_argument("simulate_unloaded: duration and rate must be positive");
+    }
+    Gaussian gaussian(seed);
+    const auto samples = static_cast<std::size_t>(std::floor(duration_s * rate_hz));
+    std::vector<calibration::Wrench> out;
+    out.reserve(samples);
+    for (std::size_t k = 0; k < samples; ++k) {
+        out.push_back(noisy(0.0, static_cast<double>(k) / rate_hz, false, noise, gaussian));
+    }
+    return out;
+}
+
+}  // namespace hoplab::simulation
