@@ -3,6 +3,7 @@ add_library(hoplab_wire
   "${CMAKE_CURRENT_SOURCE_DIR}/src/wire/codec.cpp"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/wire/stream_tracker.cpp"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/wire/clock_map.cpp"
+  "${CMAKE_CURRENT_SOURCE_DIR}/src/wire/csv_line_decoder.cpp"
 )
 add_library(hoplab::wire ALIAS hoplab_wire)
 target_include_directories(hoplab_wire PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}/include")

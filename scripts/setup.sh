@@ -44,5 +44,5 @@ if [[ "$mode" == "demo" ]]; then
 else
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHOPLAB_BUILD_TESTS=ON -DHOPLAB_BUILD_BENCH=ON
     cmake --build build -j"$jobs"
-    ctest --test-dir build --output-on-failure -j"$jobs"
+    ctest --test-dir build --output-on-failure --timeout 300 -j"$jobs"
 fi

@@ -8,7 +8,9 @@ namespace {
 
 using nlohmann::json;
 
-json value(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+json value(const std::optional<double>& v) {
+    return v ? json(*v) : json(nullptr);
+}
 
 json contact_json(const ContactMetrics& c) {
     return {{"index", c.index},
@@ -24,7 +26,11 @@ json contact_json(const ContactMetrics& c) {
             {"flight_time_before_s", value(c.flight_time_before_s)},
             {"flight_time_after_s", value(c.flight_time_after_s)},
             {"jump_height_m", value(c.jump_height_m)},
-            {"rsi", value(c.rsi)}};
+            {"rsi", value(c.rsi)},
+            {"instantaneous_loading_rate_bw_per_s", value(c.instantaneous_loading_rate_bw_per_s)},
+            {"jump_height_impulse_m", value(c.jump_height_impulse_m)},
+            {"take_off_velocity_m_s", value(c.take_off_velocity_m_s)},
+            {"saturated", c.saturated}};
 }
 
 }  // namespace
@@ -41,7 +47,29 @@ json to_json(const TrialAnalysis& t) {
                    {"peak_force_bw", value(t.landing->peak_force_bw)},
                    {"time_to_peak_s", value(t.landing->time_to_peak_s)},
                    {"loading_rate_bw_per_s", value(t.landing->loading_rate_bw_per_s)},
-                   {"time_to_stabilisation_s", value(t.landing->time_to_stabilisation_s)}};
+                   {"time_to_stabilisation_s", value(t.landing->time_to_stabilisation_s)},
+                   {"time_to_stabilisation_method", "band"},
+                   {"time_to_stabilisation_sequential_s",
+                    value(t.landing->time_to_stabilisation_sequential_s)},
+                   {"stance_end_s", value(t.landing->stance_end_s)}};
+    }
+    json cmj = nullptr;
+    if (t.cmj) {
+        const auto& c = *t.cmj;
+        cmj = {{"onset_s", c.onset_s},
+               {"take_off_s", c.take_off_s},
+               {"time_to_take_off_s", c.time_to_take_off_s},
+               {"unweighting_s", value(c.unweighting_s)},
+               {"braking_s", value(c.braking_s)},
+               {"propulsion_s", value(c.propulsion_s)},
+               {"unweighting_impulse_Ns", value(c.unweighting_impulse_Ns)},
+               {"braking_impulse_Ns", value(c.braking_impulse_Ns)},
+               {"propulsion_impulse_Ns", value(c.propulsion_impulse_Ns)},
+               {"take_off_velocity_m_s", value(c.take_off_velocity_m_s)},
+               {"jump_height_impulse_m", value(c.jump_height_impulse_m)},
+               {"jump_height_flight_m", value(c.jump_height_flight_m)},
+               {"rsi_mod", value(c.rsi_mod)},
+               {"rsi_mod_height", "impulse-momentum"}};
     }
     const auto& s = t.summary;
     const auto& p = t.settings;
@@ -53,8 +81,13 @@ json to_json(const TrialAnalysis& t) {
         {"sample_rate_hz", t.sample_rate_hz},
         {"body_weight_N", value(t.body_weight_N)},
         {"body_weight_source", t.body_weight_source},
+        {"body_weight_sd_N", value(t.body_weight_sd_N)},
         {"threshold_N", t.threshold_N},
-        {"initial_push_off", t.initial_push_off ? contact_json(*t.initial_push_off) : json(nullptr)},
+        {"flight_noise_mean_N", value(t.flight_noise_mean_N)},
+        {"flight_noise_sd_N", value(t.flight_noise_sd_N)},
+        {"cmj", cmj},
+        {"initial_push_off",
+         t.initial_push_off ? contact_json(*t.initial_push_off) : json(nullptr)},
         {"contacts", contacts},
         {"landing", landing},
         {"summary",
@@ -65,7 +98,12 @@ json to_json(const TrialAnalysis& t) {
           {"mean_jump_height_m", value(s.mean_jump_height_m)},
           {"mean_rsi", value(s.mean_rsi)},
           {"cv_contact_time_pct", value(s.cv_contact_time_pct)},
-          {"cv_jump_height_pct", value(s.cv_jump_height_pct)}}},
+          {"cv_jump_height_pct", value(s.cv_jump_height_pct)},
+          {"cv_rsi_pct", value(s.cv_rsi_pct)},
+          {"fatigue_rsi_pct", value(s.fatigue_rsi_pct)},
+          {"fatigue_contact_time_pct", value(s.fatigue_contact_time_pct)},
+          {"fatigue_jump_height_pct", value(s.fatigue_jump_height_pct)},
+          {"hops_exclude", "initial push-off from stance and a trailing step-off"}}},
         {"quality_flags", t.quality_flags},
         {"provenance",
          {{"software", {{"name", kSoftwareName}, {"version", kSoftwareVersion}}},
@@ -73,28 +111,36 @@ json to_json(const TrialAnalysis& t) {
            {{"method", "threshold on unfiltered Fz, sub-sample linear interpolation"},
             {"threshold_floor_N", p.threshold_floor_n},
             {"threshold_noise_factor", p.threshold_noise_factor},
+            {"hysteresis_N", p.hysteresis_n},
+            {"saturation_limit_N", value(p.saturation_limit_n)},
             {"min_contact_s", p.min_contact_s},
             {"min_flight_s", p.min_flight_s}}},
-          {"peak_force", {{"method", "zero-phase 2nd-order Butterworth, scipy sosfiltfilt edges"},
-                          {"cutoff_hz", p.peak_cutoff_hz}}},
-          {"loading_rate", {{"method", "average, touchdown to peak, (F_peak - threshold) / time / BW"}}},
+          {"peak_force",
+           {{"method", "zero-phase 2nd-order Butterworth, scipy sosfiltfilt edges"},
+            {"cutoff_hz", p.peak_cutoff_hz}}},
+          {"loading_rate",
+           {{"method", "average, touchdown to peak, (F_peak - threshold) / time / BW"}}},
           {"jump_height", {{"method", "flight time, g*t^2/8"}, {"gravity_m_s2", p.gravity_m_s2}}},
           {"body_weight",
-           {{"method", "first steady window of quiet stance"},
+           {{"method", "steadiest window of the first steady stance"},
             {"window_s", p.weighing_window_s},
             {"max_sd_fraction", p.weighing_max_sd_fraction},
+            {"skip_after_touchdown_s", p.weighing_skip_after_touchdown_s},
             {"max_half_difference", p.weighing_max_half_difference},
             {"operator_mass_kg", value(p.body_mass_kg)}}},
           {"time_to_stabilisation",
-           {{"method", "band: Fz within +/- band*BW for the rest of the stance, on a zero-phase low-pass"},
+           {{"method",
+             "band: Fz within +/- band*BW for the rest of the stance, on a zero-phase low-pass"},
             {"cutoff_hz", p.stabilisation_cutoff_hz},
             {"band_bw", p.stabilisation_band_bw},
-            {"hold_s", p.stabilisation_hold_s}}}}},
+            {"hold_s", p.stabilisation_hold_s},
+            {"alternative",
+             "sequential averaging (Colby et al. 1999) of unfiltered Fz, same band and hold"}}}}},
     };
 }
 
 json to_json(const SymmetryRow& row) {
-    const char* direction = row.direction == MetricDirection::higher_is_better ? "higher_is_better"
+    const char* direction = row.direction == MetricDirection::higher_is_better  ? "higher_is_better"
                             : row.direction == MetricDirection::lower_is_better ? "lower_is_better"
                                                                                 : "none";
     return {{"metric", row.metric},
@@ -104,13 +150,15 @@ json to_json(const SymmetryRow& row) {
             {"asymmetry_pct", value(row.asymmetry_pct)},
             {"symmetry_index_pct", value(row.symmetry_index_pct)},
             {"symmetry_angle_pct", value(row.symmetry_angle_pct)},
+            {"signed_asymmetry_pct", value(row.signed_asymmetry_pct)},
             {"direction", direction},
             {"weaker", row.weaker ? json(to_string(*row.weaker)) : json(nullptr)},
             {"flag", row.flag ? json(to_string(*row.flag)) : json(nullptr)},
             {"asymmetry_formula", "(max - min) / max * 100"}};
 }
 
-json analysis_report_json(std::span<const TrialAnalysis> trials, std::span<const SymmetryRow> symmetry) {
+json analysis_report_json(std::span<const TrialAnalysis> trials,
+                          std::span<const SymmetryRow> symmetry) {
     json report = {{"software", {{"name", kSoftwareName}, {"version", kSoftwareVersion}}},
                    {"trials", json::array()},
                    {"symmetry", json::array()}};

@@ -1,8 +1,13 @@
 #include <hoplab/processing/butterworth.hpp>
+#include <hoplab/processing/events.hpp>
 #include <hoplab/processing/trial_analysis.hpp>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -10,109 +15,239 @@
 namespace hoplab::processing {
 namespace {
 
-struct Run {
-    bool contact = false;
-    std::size_t begin = 0, end = 0;  // samples [begin, end)
-};
+// Relative decay of the filter transient at the edge of a contact window (METHODS §1.1 says "filter
+// the whole record, then cut"; a window this much wider than the contact gives the same numbers to
+// ~1e-9 relative, see the tests).
+constexpr double kWindowTransientTolerance = 1e-9;
 
-std::vector<Run> runs_above(std::span<const double> f, double threshold) {
-    std::vector<Run> runs;
-    for (std::size_t k = 0; k < f.size(); ++k) {
-        const bool above = f[k] >= threshold;
-        if (runs.empty() || runs.back().contact != above) {
-            runs.push_back(Run{above, k, k + 1});
-        } else {
-            runs.back().end = k + 1;
-        }
-    }
-    return runs;
+using Run = StateRun;
+
+std::string seconds_text(double s) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.3f", s);
+    return buffer;
 }
 
-void merge_adjacent(std::vector<Run>& runs) {
-    std::vector<Run> merged;
-    for (const auto& run : runs) {
-        if (!merged.empty() && merged.back().contact == run.contact) {
-            merged.back().end = run.end;
-        } else {
-            merged.push_back(run);
-        }
-    }
-    runs = std::move(merged);
-}
-
-// METHODS §3 step 2: short contacts (ringing, spikes) become flight, then short flights between contacts (double
-// taps) become contact — in that fixed order, so the result is deterministic.
-std::vector<Run> debounce(std::vector<Run> runs, std::size_t min_contact, std::size_t min_flight) {
-    for (auto& run : runs) {
-        if (run.contact && run.end - run.begin < min_contact) {
-            run.contact = false;
-        }
-    }
-    merge_adjacent(runs);
-    for (std::size_t i = 1; i + 1 < runs.size(); ++i) {
-        if (!runs[i].contact && runs[i].end - runs[i].begin < min_flight) {
-            runs[i].contact = true;
-        }
-    }
-    merge_adjacent(runs);
-    return runs;
-}
-
-// Sub-sample time of the θ crossing between samples k−1 and k (METHODS §0).
-double crossing_s(std::span<const double> f, std::size_t k, double threshold, double fs) {
-    const double f0 = f[k - 1];
-    const double f1 = f[k];
-    const double fraction = f1 != f0 ? (threshold - f0) / (f1 - f0) : 0.0;
-    return (static_cast<double>(k - 1) + fraction) / fs;
-}
-
-struct Noise {
+struct Weighing {
+    std::size_t begin = 0, end = 0;
     double mean = 0, sd = 0;
-    std::size_t samples = 0;
+    bool steady = false;
 };
 
-// Unloaded-plate level from the flights between contacts, 20 ms in from each edge.
-Noise flight_noise(std::span<const double> f, const std::vector<Run>& runs, double fs) {
-    const auto margin = static_cast<std::size_t>(std::lround(0.020 * fs));
-    double sum = 0, sq = 0;
-    std::size_t n = 0;
-    for (const auto& run : runs) {
-        if (run.contact || run.end - run.begin <= 2 * margin) continue;
-        for (std::size_t k = run.begin + margin; k < run.end - margin; ++k) {
-            sum += f[k];
-            sq += f[k] * f[k];
-            ++n;
-        }
+// Searches 1-s windows (10 ms step) of [begin, end) for the first (forward) or last (backward) one
+// that passes the METHODS §2 stability test; otherwise reports the minimum-SD window with steady =
+// false. Prefix sums of the samples minus the segment's first value keep the search linear in the
+// segment length and free of cancellation.
+std::optional<Weighing> weigh(std::span<const double> f, std::size_t begin, std::size_t end,
+                              double fs, const AnalysisSettings& s, bool backward) {
+    const auto window = static_cast<std::size_t>(std::lround(s.weighing_window_s * fs));
+    if (window < 4 || end < begin + window)
+        return std::nullopt;
+    const auto step = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(0.010 * fs)));
+    const double origin = f[begin];
+    const std::size_t len = end - begin;
+    std::vector<double> sum(len + 1, 0.0), sq(len + 1, 0.0);
+    for (std::size_t k = 0; k < len; ++k) {
+        const double v = f[begin + k] - origin;
+        sum[k + 1] = sum[k] + v;
+        sq[k + 1] = sq[k] + v * v;
     }
-    Noise noise;
-    noise.samples = n;
-    if (n >= 2) {
-        noise.mean = sum / static_cast<double>(n);
-        noise.sd = std::sqrt(std::max(0.0, (sq - sum * sum / static_cast<double>(n)) / static_cast<double>(n - 1)));
+    const auto evaluate = [&](std::size_t a) {
+        const auto w = static_cast<double>(window);
+        const double total = sum[a + window] - sum[a];
+        const double mean = total / w;
+        const double var = std::max(0.0, (sq[a + window] - sq[a] - total * mean) / (w - 1.0));
+        const std::size_t half = window / 2;
+        const double first = (sum[a + half] - sum[a]) / static_cast<double>(half);
+        const double second =
+            (sum[a + window] - sum[a + half]) / static_cast<double>(window - half);
+        Weighing result{begin + a, begin + a + window, mean + origin, std::sqrt(var), false};
+        result.steady = result.mean > 0 && result.sd <= s.weighing_max_sd_fraction * result.mean &&
+                        std::abs(first - second) <= s.weighing_max_half_difference * result.mean;
+        return result;
+    };
+    std::optional<Weighing> best;
+    const std::size_t count = (len - window) / step + 1;
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t a = backward ? len - window - i * step : i * step;
+        const Weighing w = evaluate(a);
+        if (w.steady)
+            return w;
+        if (!best || w.sd < best->sd)
+            best = w;
     }
-    return noise;
+    return best;
 }
 
-std::optional<double> mean_of(const std::vector<ContactMetrics>& contacts,
-                              std::optional<double> ContactMetrics::*field) {
-    double sum = 0;
-    int n = 0;
-    for (const auto& c : contacts) {
-        if (c.*field) {
-            sum += *(c.*field);
-            ++n;
-        }
-    }
-    return n > 0 ? std::optional(sum / n) : std::nullopt;
+std::optional<double> mean_of(const std::vector<double>& values) {
+    if (values.empty())
+        return std::nullopt;
+    return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
 }
 
 std::optional<double> cv_pct(const std::vector<double>& values) {
-    if (values.size() < 2) return std::nullopt;
-    const double mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+    if (values.size() < 2)
+        return std::nullopt;
+    const double mean = *mean_of(values);
+    if (mean == 0)
+        return std::nullopt;
     double sq = 0;
-    for (double v : values) sq += (v - mean) * (v - mean);
-    if (mean == 0) return std::nullopt;
+    for (double v : values)
+        sq += (v - mean) * (v - mean);
     return 100.0 * std::sqrt(sq / static_cast<double>(values.size() - 1)) / mean;
+}
+
+// (mean of the last third − mean of the first third) / first third × 100; needs ≥ 6 values.
+std::optional<double> fatigue_pct(const std::vector<double>& values) {
+    if (values.size() < 6)
+        return std::nullopt;
+    const std::size_t third = values.size() / 3;
+    const double first =
+        std::accumulate(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(third), 0.0);
+    const double last =
+        std::accumulate(values.end() - static_cast<std::ptrdiff_t>(third), values.end(), 0.0);
+    if (first == 0)
+        return std::nullopt;
+    return (last - first) / first * 100.0;
+}
+
+// True when no sample is NaN or ±inf: exponent bits all ones. Integer tests without an early exit
+// per block of 64, so the compiler vectorises the scan.
+bool all_finite(std::span<const double> f) {
+    constexpr std::uint64_t kExponent = 0x7ff0000000000000ULL;
+    constexpr std::size_t kBlock = 64;
+    std::size_t k = 0;
+    for (; k + kBlock <= f.size(); k += kBlock) {
+        bool bad = false;
+        for (std::size_t j = 0; j < kBlock; ++j) {
+            bad |= (std::bit_cast<std::uint64_t>(f[k + j]) & kExponent) == kExponent;
+        }
+        if (bad)
+            return false;
+    }
+    for (; k < f.size(); ++k) {
+        if (!std::isfinite(f[k]))
+            return false;
+    }
+    return true;
+}
+
+struct Peak {
+    double force_n = 0;
+    std::size_t index = 0;
+    std::optional<double> max_slope_n_per_s;  // largest forward difference × fs, touchdown to peak
+};
+
+// A zero-phase filter evaluated on [begin − margin, end + margin) clamped to the record. When the
+// window reaches a record edge, that edge gets scipy's edge handling exactly as whole-record
+// filtering would.
+class WindowedFilter {
+  public:
+    WindowedFilter(double cutoff_hz, double fs)
+        : filter_(butterworth_lowpass(2, cutoff_hz, fs)),
+          margin_(filter_.settle_samples(kWindowTransientTolerance)) {}
+
+    // The window [lo, hi) filtered for the samples [begin, end).
+    [[nodiscard]] std::pair<std::size_t, std::size_t> window(std::size_t n, std::size_t begin,
+                                                             std::size_t end) const {
+        std::size_t lo = begin > margin_ ? begin - margin_ : 0;
+        std::size_t hi = std::min(n, end + margin_);
+        while (hi - lo <= filter_.pad_samples() && (lo > 0 || hi < n)) {
+            lo = lo > 0 ? lo - 1 : lo;
+            hi = std::min(n, hi + 1);
+        }
+        return {lo, hi};
+    }
+
+    // Filtered values of samples [begin, end): returns the offset of sample `begin` inside
+    // values().
+    std::size_t run(std::span<const double> f, std::size_t begin, std::size_t end) {
+        const auto [lo, hi] = window(f.size(), begin, end);
+        values_.resize(hi - lo);
+        filter_.apply(f.subspan(lo, hi - lo), values_);
+        return begin - lo;
+    }
+
+    // Peak of the filtered force inside each run in `which`. Windows are filtered four at a time
+    // (interleaved) through small reused buffers.
+    std::vector<std::optional<Peak>> peaks(std::span<const double> f, const std::vector<Run>& runs,
+                                           const std::vector<std::size_t>& which, double fs) {
+        std::vector<std::optional<Peak>> result(runs.size());
+        constexpr std::size_t kGroup = 4;
+        std::array<std::span<const double>, kGroup> inputs;
+        std::array<std::span<double>, kGroup> outputs;
+        std::array<std::pair<std::size_t, std::size_t>, kGroup> windows;
+        for (std::size_t g = 0; g < which.size(); g += kGroup) {
+            const std::size_t count = std::min(kGroup, which.size() - g);
+            std::size_t total = 0;
+            for (std::size_t j = 0; j < count; ++j) {
+                windows[j] = window(f.size(), runs[which[g + j]].begin, runs[which[g + j]].end);
+                total += windows[j].second - windows[j].first;
+            }
+            values_.resize(std::max(values_.size(), total));
+            std::size_t at = 0;
+            for (std::size_t j = 0; j < count; ++j) {
+                const auto [lo, hi] = windows[j];
+                inputs[j] = f.subspan(lo, hi - lo);
+                outputs[j] = std::span<double>(values_).subspan(at, hi - lo);
+                at += hi - lo;
+            }
+            filter_.apply_many(std::span(inputs).first(count), std::span(outputs).first(count));
+            for (std::size_t j = 0; j < count; ++j) {
+                const Run& r = runs[which[g + j]];
+                const double* y = outputs[j].data() + (r.begin - windows[j].first);
+                const std::size_t len = r.end - r.begin;
+                std::size_t local = 0;
+                for (std::size_t k = 1; k < len; ++k) {
+                    if (y[k] > y[local])
+                        local = k;
+                }
+                Peak p{y[local], r.begin + local, std::nullopt};
+                if (local > 0) {
+                    double slope = y[1] - y[0];
+                    for (std::size_t k = 1; k < local; ++k)
+                        slope = std::max(slope, y[k + 1] - y[k]);
+                    p.max_slope_n_per_s = slope * fs;
+                }
+                result[which[g + j]] = p;
+            }
+        }
+        return result;
+    }
+    [[nodiscard]] std::span<const double> values() const { return values_; }
+
+  private:
+    ZeroPhaseFilter filter_;
+    std::size_t margin_;
+    std::vector<double> values_;
+};
+
+void check_settings(const AnalysisSettings& s) {
+    const auto positive = [](double v, const char* name) {
+        if (!(v > 0) || !std::isfinite(v)) {
+            throw std::invalid_argument(std::string("analysis setting ") + name +
+                                        " must be positive, not " + std::to_string(v));
+        }
+    };
+    positive(s.min_contact_s, "min_contact_s");
+    positive(s.min_flight_s, "min_flight_s");
+    positive(s.weighing_window_s, "weighing_window_s");
+    positive(s.stabilisation_band_bw, "stabilisation_band_bw");
+    positive(s.gravity_m_s2, "gravity_m_s2");
+    if (!(s.threshold_floor_n >= 0) || !(s.threshold_noise_factor >= 0) || !(s.hysteresis_n >= 0)) {
+        throw std::invalid_argument(
+            "analysis settings: threshold floor, noise factor and hysteresis must be ≥ 0");
+    }
+    if (s.body_mass_kg && !(*s.body_mass_kg > 0)) {
+        throw std::invalid_argument("body mass must be positive, not " +
+                                    std::to_string(*s.body_mass_kg) + " kg");
+    }
+    for (double cutoff : {s.peak_cutoff_hz, s.stabilisation_cutoff_hz}) {
+        if (!(cutoff > 0) || !std::isfinite(cutoff)) {
+            throw std::invalid_argument("analysis cutoff " + std::to_string(cutoff) +
+                                        " Hz must be positive");
+        }
+    }
 }
 
 }  // namespace
@@ -120,87 +255,151 @@ std::optional<double> cv_pct(const std::vector<double>& values) {
 TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol protocol, Limb limb,
                             const AnalysisSettings& settings) {
     if (!(fs > 0) || !std::isfinite(fs)) {
-        throw std::invalid_argument("sample rate must be positive, not " + std::to_string(fs) + " Hz");
+        throw std::invalid_argument("sample rate must be positive, not " + std::to_string(fs) +
+                                    " Hz");
     }
     if (static_cast<double>(f.size()) < 0.2 * fs || f.size() < 10) {
-        throw std::invalid_argument("the trial has " + std::to_string(f.size()) + " samples; at least 0.2 s is needed");
+        throw std::invalid_argument("the trial has " + std::to_string(f.size()) +
+                                    " samples; at least 0.2 s and 10 samples are needed");
     }
-    for (std::size_t k = 0; k < f.size(); ++k) {
-        if (!std::isfinite(f[k])) {
-            throw std::invalid_argument("vertical force sample " + std::to_string(k) + " is not finite");
-        }
+    if (!all_finite(f)) {
+        const auto bad =
+            std::find_if(f.begin(), f.end(), [](double v) { return !std::isfinite(v); });
+        throw std::invalid_argument("vertical force sample " + std::to_string(bad - f.begin()) +
+                                    " is not finite");
     }
+    check_settings(settings);
     TrialAnalysis out;
     out.protocol = protocol;
     out.limb = limb;
     out.sample_rate_hz = fs;
     out.settings = settings;
     const double g = settings.gravity_m_s2;
-    const auto min_contact = static_cast<std::size_t>(std::ceil(settings.min_contact_s * fs));
-    const auto min_flight = static_cast<std::size_t>(std::ceil(settings.min_flight_s * fs));
+    const auto flag = [&out](std::string text) { out.quality_flags.push_back(std::move(text)); };
 
-    // Threshold: detect once with the floor, measure the flights' noise, then detect again (exactly one iteration).
-    auto runs = debounce(runs_above(f, settings.threshold_floor_n), min_contact, min_flight);
-    const Noise noise = flight_noise(f, runs, fs);
-    double threshold = settings.threshold_floor_n;
-    if (noise.samples >= 2) {
-        threshold = std::max(threshold, std::abs(noise.mean) + settings.threshold_noise_factor * noise.sd);
-        if (threshold != settings.threshold_floor_n) {
-            runs = debounce(runs_above(f, threshold), min_contact, min_flight);
-        }
-        if (std::abs(noise.mean) > threshold / 2) {
-            out.quality_flags.push_back("re-tare: the unloaded plate reads " + std::to_string(noise.mean) + " N");
-        }
+    const EventDetection events = detect_events(f, fs, settings);
+    auto runs = events.runs;
+    const double threshold = events.threshold_N;
+    const std::size_t double_taps = events.merged_flights;
+    out.flight_noise_mean_N = events.flight_noise_mean_N;
+    out.flight_noise_sd_N = events.flight_noise_sd_N;
+    if (events.flight_noise_mean_N && std::abs(*events.flight_noise_mean_N) > threshold / 2) {
+        flag("re-tare: the unloaded plate reads " + std::to_string(*events.flight_noise_mean_N) +
+             " N");
     }
     out.threshold_N = threshold;
+    const double on_n = threshold + settings.hysteresis_n;
+    if (double_taps > 0) {
+        flag("double contact: " + std::to_string(double_taps) +
+             " flight(s) shorter than min_flight_s merged");
+    }
 
-    // Body weight: the first 1 s window (10 ms steps) of steady loading (METHODS §2); else the operator's mass.
-    const auto window = static_cast<std::size_t>(std::lround(settings.weighing_window_s * fs));
-    const auto step = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(0.010 * fs)));
-    for (std::size_t start = 0; window >= 2 && start + window <= f.size() && !out.body_weight_N; start += step) {
-        const auto w = f.subspan(start, window);
-        const double mean = std::accumulate(w.begin(), w.end(), 0.0) / static_cast<double>(window);
-        if (mean < 2.0 * threshold) continue;
-        double sq = 0;
-        for (double v : w) sq += (v - mean) * (v - mean);
-        const double sd = std::sqrt(sq / static_cast<double>(window - 1));
-        const auto half = window / 2;
-        const double first = std::accumulate(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(half), 0.0) /
-                             static_cast<double>(half);
-        const double second = std::accumulate(w.begin() + static_cast<std::ptrdiff_t>(half), w.end(), 0.0) /
-                              static_cast<double>(window - half);
-        if (sd <= settings.weighing_max_sd_fraction * mean &&
-            std::abs(first - second) <= settings.weighing_max_half_difference * mean) {
-            out.body_weight_N = mean;
-            out.body_weight_source = "quiet stance " + std::to_string(static_cast<double>(start) / fs) + " s to " +
-                                     std::to_string(static_cast<double>(start + window) / fs) + " s";
-        }
+    // Body weight (METHODS §2): pre-movement stance, then final stance, then the operator's mass.
+    std::optional<Weighing> weighing;
+    std::string weighing_where;
+    std::optional<double> unsteady_sd;
+    const auto first_stance =
+        std::find_if(runs.begin(), runs.end(), [](const Run& r) { return r.contact; }) -
+        runs.begin();
+    std::optional<std::size_t> weighing_run;
+    if (first_stance < static_cast<std::ptrdiff_t>(runs.size())) {
+        weighing_run = static_cast<std::size_t>(first_stance);
+        // A stance that starts with stepping on begins with the loading ramp, which a 1 s window
+        // can straddle and still pass the SD test (hoplab departure from METHODS §2, see
+        // docs/methods.md): skip it.
+        const Run& r = runs[*weighing_run];
+        const auto skip = r.begin > 0 ? static_cast<std::size_t>(std::lround(
+                                            settings.weighing_skip_after_touchdown_s * fs))
+                                      : 0;
+        if (r.begin + skip < r.end)
+            weighing = weigh(f, r.begin + skip, r.end, fs, settings, false);
+        weighing_where = "quiet stance ";
+    }
+    const std::size_t final_stance = runs.back().contact ? runs.size() - 1 : runs.size() - 2;
+    if ((!weighing || !weighing->steady) && runs.size() > 1 && runs[final_stance].contact &&
+        final_stance != weighing_run) {
+        if (weighing)
+            unsteady_sd = weighing->sd;
+        weighing_run = final_stance;
+        weighing = weigh(f, runs[final_stance].begin, runs[final_stance].end, fs, settings, true);
+        weighing_where = "final stance ";
+    }
+    if (weighing && weighing->steady) {
+        out.body_weight_N = weighing->mean;
+        out.body_weight_sd_N = weighing->sd;
+        out.body_weight_source =
+            weighing_where + seconds_text(static_cast<double>(weighing->begin) / fs) + " s to " +
+            seconds_text(static_cast<double>(weighing->end) / fs) + " s";
+    } else if (weighing) {
+        unsteady_sd = unsteady_sd ? std::min(*unsteady_sd, weighing->sd) : weighing->sd;
     }
     if (settings.body_mass_kg) {
         const double operator_bw = *settings.body_mass_kg * g;
         if (!out.body_weight_N) {
             out.body_weight_N = operator_bw;
             out.body_weight_source = "operator mass";
-            out.quality_flags.push_back("unsteady weighing: no steady 1 s of stance; body weight from the entered mass");
-        } else if (std::abs(*out.body_weight_N - operator_bw) > 0.05 * operator_bw) {
-            out.quality_flags.push_back("body weight from stance differs from the entered mass by more than 5 %");
+            flag("unsteady weighing: no steady " + seconds_text(settings.weighing_window_s) +
+                 " s of stance; body weight from the entered mass");
+        } else if (std::abs(*out.body_weight_N - operator_bw) >
+                   settings.operator_mass_tolerance * operator_bw) {
+            flag("body weight from stance differs from the entered mass by more than " +
+                 std::to_string(settings.operator_mass_tolerance * 100.0) + " %");
         }
     } else if (!out.body_weight_N) {
-        out.body_weight_source = "none: no steady 1 s of stance and no mass entered";
-        out.quality_flags.push_back("unsteady weighing: body weight unknown; weight-normalised metrics are null");
+        out.body_weight_source = "none: no steady " + seconds_text(settings.weighing_window_s) +
+                                 " s of stance and no mass entered";
+        flag(unsteady_sd
+                 ? "unsteady weighing: the steadiest window has SD " +
+                       std::to_string(*unsteady_sd) + " N; weight-normalised metrics are null"
+                 : "unsteady weighing: no stance long enough to weigh; weight-normalised metrics "
+                   "are null");
     }
     const std::optional<double> bw = out.body_weight_N;
     if (fs < 200) {
-        out.quality_flags.push_back("sample rate below 200 Hz: contact and flight times are ±1 sample (" +
-                                    std::to_string(1000.0 / fs) + " ms)");
+        flag("sample rate below 200 Hz: contact and flight times are ±1 sample (" +
+             std::to_string(1000.0 / fs) + " ms)");
+    }
+    if (fs < 500) {
+        flag("sample rate below 500 Hz: loading rates are null");
     }
 
-    const auto peak_filtered = filtfilt(butterworth_lowpass2(settings.peak_cutoff_hz, fs), f);
-    const auto slow_filtered = filtfilt(butterworth_lowpass2(settings.stabilisation_cutoff_hz, fs), f);
-
+    // A cutoff at or above 0.45·fs cannot be designed (METHODS §1.1): at such low rates (load-cell
+    // boards) the filtered metrics are null with a flag rather than the whole trial refused.
+    const bool peaks_possible = settings.peak_cutoff_hz < 0.45 * fs;
+    const bool stabilisation_possible = settings.stabilisation_cutoff_hz < 0.45 * fs;
+    if (!peaks_possible) {
+        flag("sample rate " + std::to_string(fs) + " Hz is too low for the " +
+             std::to_string(settings.peak_cutoff_hz) +
+             " Hz peak low-pass (cutoff must be below 0.45 × the rate): peaks and loading rates "
+             "are null");
+    }
+    if (!stabilisation_possible) {
+        flag("sample rate " + std::to_string(fs) + " Hz is too low for the " +
+             std::to_string(settings.stabilisation_cutoff_hz) +
+             " Hz stabilisation low-pass: time to stabilisation is null");
+    }
     const auto time_of = [fs](std::size_t k) { return static_cast<double>(k) / fs; };
-    const auto touchdown_s = [&](const Run& r) { return crossing_s(f, r.begin, threshold, fs); };
-    const auto take_off_s = [&](const Run& r) { return crossing_s(f, r.end, threshold, fs); };
+    const auto touchdown_s = [&](const Run& r) { return crossing_time_s(f, r.begin, on_n, fs); };
+    const auto take_off_s = [&](const Run& r) { return crossing_time_s(f, r.end, threshold, fs); };
+    const auto saturated = [&](const Run& r) {
+        if (!settings.saturation_limit_n)
+            return false;
+        const double limit = *settings.saturation_limit_n;
+        return std::any_of(f.begin() + static_cast<std::ptrdiff_t>(r.begin),
+                           f.begin() + static_cast<std::ptrdiff_t>(r.end),
+                           [limit](double v) { return v >= limit; });
+    };
+
+    std::vector<std::size_t> peak_runs;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        if (runs[i].contact && !saturated(runs[i]))
+            peak_runs.push_back(i);
+    }
+    std::vector<std::optional<Peak>> run_peaks(runs.size());
+    if (peaks_possible) {
+        WindowedFilter peak_filter(settings.peak_cutoff_hz, fs);
+        run_peaks = peak_filter.peaks(f, runs, peak_runs, fs);
+    }
 
     const auto contact_metrics = [&](std::size_t i) {
         const Run& r = runs[i];
@@ -208,31 +407,53 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         c.start_s = r.begin > 0 ? touchdown_s(r) : 0.0;
         c.end_s = take_off_s(r);
         c.contact_time_s = c.end_s - c.start_s;
-        const auto peak = std::max_element(peak_filtered.begin() + static_cast<std::ptrdiff_t>(r.begin),
-                                           peak_filtered.begin() + static_cast<std::ptrdiff_t>(r.end));
-        const auto peak_index = static_cast<std::size_t>(peak - peak_filtered.begin());
-        c.peak_force_N = *peak;
-        if (r.begin > 0) {
-            c.time_to_peak_s = time_of(peak_index) - c.start_s;
+        c.saturated = saturated(r);
+        if (run_peaks[i]) {
+            const Peak peak = *run_peaks[i];
+            c.peak_force_N = peak.force_n;
+            if (r.begin > 0) {
+                c.time_to_peak_s = time_of(peak.index) - c.start_s;
+            }
+            if (bw) {
+                c.peak_force_bw = peak.force_n / *bw;
+                if (c.time_to_peak_s && *c.time_to_peak_s > 0 && fs >= 500) {
+                    c.loading_rate_bw_per_s = (peak.force_n - on_n) / *c.time_to_peak_s / *bw;
+                    if (peak.max_slope_n_per_s) {
+                        c.instantaneous_loading_rate_bw_per_s = *peak.max_slope_n_per_s / *bw;
+                    }
+                }
+            }
         }
         // Trapezoid with the interpolated ends at θ (METHODS §0).
-        double impulse = (threshold + f[r.begin]) / 2.0 * (time_of(r.begin) - c.start_s);
-        for (std::size_t k = r.begin + 1; k < r.end; ++k) {
-            impulse += (f[k - 1] + f[k]) / 2.0 / fs;
+        const double start_level = r.begin > 0 ? on_n : f[0];
+        double impulse = (start_level + f[r.begin]) / 2.0 * (time_of(r.begin) - c.start_s);
+        // Four partial sums break the floating-point add dependency chain.
+        std::array<double, 4> partial{};
+        std::size_t k = r.begin + 1;
+        for (; k + 4 <= r.end; k += 4) {
+            for (std::size_t l = 0; l < 4; ++l)
+                partial[l] += f[k + l - 1] + f[k + l];
         }
+        for (; k < r.end; ++k)
+            partial[0] += f[k - 1] + f[k];
+        impulse += (partial[0] + partial[1] + partial[2] + partial[3]) / 2.0 / fs;
         impulse += (f[r.end - 1] + threshold) / 2.0 * (c.end_s - time_of(r.end - 1));
         c.impulse_Ns = impulse;
         if (bw) {
-            c.peak_force_bw = *c.peak_force_N / *bw;
             c.net_impulse_Ns = impulse - *bw * c.contact_time_s;
-            if (c.time_to_peak_s && *c.time_to_peak_s > 0 && fs >= 500) {
-                c.loading_rate_bw_per_s = (*c.peak_force_N - threshold) / *c.time_to_peak_s / *bw;
-            }
         }
         const bool flight_before = i >= 2 && !runs[i - 1].contact;
         const bool flight_after = i + 2 < runs.size() && !runs[i + 1].contact;
         if (flight_before) {
             c.flight_time_before_s = c.start_s - take_off_s(runs[i - 2]);
+            if (bw) {
+                // Repeated hops (METHODS §4.5): v_td = −g·T_f,before/2, v_to = v_td + J_net/m.
+                const double mass_kg = *bw / g;
+                const double v = -g * *c.flight_time_before_s / 2.0 + *c.net_impulse_Ns / mass_kg;
+                c.take_off_velocity_m_s = v;
+                if (v > 0)
+                    c.jump_height_impulse_m = v * v / (2.0 * g);
+            }
         }
         if (flight_after) {
             c.flight_time_after_s = touchdown_s(runs[i + 2]) - c.end_s;
@@ -242,10 +463,13 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         return c;
     };
 
-    const bool hop_protocol = protocol == Protocol::repeated_hops || protocol == Protocol::drop_jump;
+    const bool hop_protocol =
+        protocol == Protocol::repeated_hops || protocol == Protocol::drop_jump;
     std::optional<std::size_t> landing_run;
+    std::optional<std::size_t> first_contact_run;
     for (std::size_t i = 0; i < runs.size(); ++i) {
-        if (!runs[i].contact) continue;
+        if (!runs[i].contact)
+            continue;
         const bool bounded_after = i + 2 < runs.size();  // a flight that ends in a touchdown
         const bool bounded_before = i >= 2;
         const double duration = static_cast<double>(runs[i].end - runs[i].begin) / fs;
@@ -254,7 +478,12 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
             if (hop || !hop_protocol) {
                 auto c = contact_metrics(i);
                 c.index = static_cast<int>(out.contacts.size()) + 1;
+                if (c.saturated)
+                    flag("saturation: contact " + std::to_string(c.index) +
+                         " reaches the plate limit");
                 out.contacts.push_back(c);
+                if (!first_contact_run)
+                    first_contact_run = i;
             } else if (!out.initial_push_off) {
                 out.initial_push_off = contact_metrics(i);
             }
@@ -262,67 +491,181 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
             landing_run = i;
         }
     }
+    if ((protocol == Protocol::quiet_stance || protocol == Protocol::landing) &&
+        !out.contacts.empty()) {
+        flag("foot off the plate: the force fell below the threshold during the stance");
+    }
+
     if (landing_run) {
         const Run& r = runs[*landing_run];
         LandingMetrics landing;
         landing.start_s = touchdown_s(r);
-        const auto peak = std::max_element(peak_filtered.begin() + static_cast<std::ptrdiff_t>(r.begin),
-                                           peak_filtered.begin() + static_cast<std::ptrdiff_t>(r.end));
-        landing.peak_force_N = *peak;
-        landing.time_to_peak_s = time_of(static_cast<std::size_t>(peak - peak_filtered.begin())) - landing.start_s;
-        if (bw) {
-            landing.peak_force_bw = *landing.peak_force_N / *bw;
-            if (*landing.time_to_peak_s > 0 && fs >= 500) {
-                landing.loading_rate_bw_per_s = (*landing.peak_force_N - threshold) / *landing.time_to_peak_s / *bw;
+        if (*landing_run + 1 < runs.size())
+            landing.stance_end_s = take_off_s(r);
+        const bool landing_saturated = saturated(r);
+        if (landing_saturated)
+            flag("saturation: the landing reaches the plate limit");
+        if (run_peaks[*landing_run]) {
+            const Peak peak = *run_peaks[*landing_run];
+            landing.peak_force_N = peak.force_n;
+            landing.time_to_peak_s = time_of(peak.index) - landing.start_s;
+            if (bw) {
+                landing.peak_force_bw = peak.force_n / *bw;
+                if (*landing.time_to_peak_s > 0 && fs >= 500) {
+                    landing.loading_rate_bw_per_s =
+                        (peak.force_n - on_n) / *landing.time_to_peak_s / *bw;
+                }
             }
-            // Band method (METHODS §4.8): the window ends where the athlete starts stepping off (the last in-band
-            // sample of the stance); t* follows the last excursion outside ±band·BW.
+        }
+        if (bw && stabilisation_possible) {
+            // Band method (METHODS §4.8) on a 10 Hz zero-lag low-pass: the window ends where the
+            // athlete starts stepping off (the last in-band sample of the stance); t* follows the
+            // last excursion outside ±band·BW.
+            WindowedFilter slow(settings.stabilisation_cutoff_hz, fs);
+            const std::size_t offset = slow.run(f, r.begin, r.end);
+            const auto y = slow.values().subspan(offset, r.end - r.begin);
             const double band = settings.stabilisation_band_bw * *bw;
+            const auto in_band = [&](double v) { return std::abs(v - *bw) <= band; };
             std::optional<std::size_t> last_in;
-            for (std::size_t k = r.end; k-- > r.begin;) {
-                if (std::abs(slow_filtered[k] - *bw) <= band) {
+            for (std::size_t k = y.size(); k-- > 0;) {
+                if (in_band(y[k])) {
                     last_in = k;
                     break;
                 }
             }
             if (last_in) {
-                std::size_t stable_from = r.begin;
-                for (std::size_t k = *last_in + 1; k-- > r.begin;) {
-                    if (std::abs(slow_filtered[k] - *bw) > band) {
+                std::size_t stable_from = 0;
+                for (std::size_t k = *last_in + 1; k-- > 0;) {
+                    if (!in_band(y[k])) {
                         stable_from = k + 1;
                         break;
                     }
                 }
                 if (time_of(*last_in + 1) - time_of(stable_from) >= settings.stabilisation_hold_s) {
-                    landing.time_to_stabilisation_s = std::max(0.0, time_of(stable_from) - landing.start_s);
+                    landing.time_to_stabilisation_s =
+                        std::max(0.0, time_of(r.begin + stable_from) - landing.start_s);
+                }
+                // Sequential averaging (Colby et al. 1999) on the unfiltered force over the same
+                // window and band.
+                double sum = 0;
+                std::optional<std::size_t> seq_from;
+                for (std::size_t k = 0; k <= *last_in; ++k) {
+                    sum += f[r.begin + k];
+                    const double mean = sum / static_cast<double>(k + 1);
+                    if (std::abs(mean - *bw) > band) {
+                        seq_from.reset();
+                    } else if (!seq_from) {
+                        seq_from = k;
+                    }
+                }
+                if (seq_from &&
+                    time_of(*last_in + 1) - time_of(*seq_from) >= settings.stabilisation_hold_s) {
+                    landing.time_to_stabilisation_sequential_s =
+                        std::max(0.0, time_of(r.begin + *seq_from) - landing.start_s);
                 }
             }
         }
         out.landing = landing;
     }
-    if (fs < 500) {
-        out.quality_flags.push_back("sample rate below 500 Hz: loading rates are null");
+
+    // CMJ (METHODS §4.5, §4.7): Owen onset after the weighing window, velocity by integrating (F −
+    // BW)/m.
+    if (protocol == Protocol::cmj && first_contact_run && weighing && weighing->steady &&
+        weighing_run == first_contact_run) {
+        const Run& r = runs[*first_contact_run];
+        const double level = *bw - settings.cmj_onset_sd_factor * weighing->sd;
+        std::optional<std::size_t> below;
+        for (std::size_t k = weighing->end; k < r.end; ++k) {
+            if (f[k] < level) {
+                below = k;
+                break;
+            }
+        }
+        if (below) {
+            const auto backoff =
+                static_cast<std::size_t>(std::lround(settings.cmj_onset_backoff_s * fs));
+            const std::size_t onset = *below > backoff ? *below - backoff : 0;
+            const double mass_kg = *bw / g;
+            const ContactMetrics& c = out.contacts.front();
+            CmjPhases cmj;
+            cmj.onset_s = time_of(onset);
+            cmj.take_off_s = c.end_s;
+            cmj.time_to_take_off_s = c.end_s - cmj.onset_s;
+            double v = 0;
+            double v_min = 0;
+            std::size_t k_min = onset;
+            std::optional<double> zero_s;
+            for (std::size_t k = onset + 1; k < r.end; ++k) {
+                const double v_next = v + ((f[k - 1] + f[k]) / 2.0 - *bw) / fs / mass_kg;
+                if (v_next < v_min) {
+                    v_min = v_next;
+                    k_min = k;
+                    zero_s.reset();
+                }
+                if (k > k_min && !zero_s && v < 0 && v_next >= 0) {
+                    zero_s = time_of(k - 1) + (0.0 - v) / (v_next - v) / fs;
+                }
+                v = v_next;
+            }
+            v +=
+                ((f[r.end - 1] + threshold) / 2.0 - *bw) * (c.end_s - time_of(r.end - 1)) / mass_kg;
+            cmj.take_off_velocity_m_s = v;
+            if (v > 0) {
+                cmj.jump_height_impulse_m = v * v / (2.0 * g);
+                cmj.rsi_mod = *cmj.jump_height_impulse_m / cmj.time_to_take_off_s;
+            }
+            cmj.jump_height_flight_m = c.jump_height_m;
+            if (k_min > onset) {
+                cmj.unweighting_s = time_of(k_min) - cmj.onset_s;
+                cmj.unweighting_impulse_Ns = mass_kg * v_min;
+                if (zero_s) {
+                    cmj.braking_s = *zero_s - time_of(k_min);
+                    cmj.braking_impulse_Ns = -mass_kg * v_min;
+                    cmj.propulsion_s = c.end_s - *zero_s;
+                    cmj.propulsion_impulse_Ns = mass_kg * v;
+                }
+            }
+            out.cmj = cmj;
+            out.contacts.front().jump_height_impulse_m = cmj.jump_height_impulse_m;
+            out.contacts.front().take_off_velocity_m_s = cmj.take_off_velocity_m_s;
+        } else {
+            flag("no countermovement: the force never fell below BW − " +
+                 std::to_string(settings.cmj_onset_sd_factor) + "·SD before take-off");
+        }
     }
-    if (out.contacts.empty() && protocol != Protocol::quiet_stance && protocol != Protocol::landing) {
-        out.quality_flags.push_back("no flight found: no contact ends in a take-off followed by a landing");
+    if (protocol == Protocol::drop_jump && out.initial_push_off) {
+        flag("countermovement where none belongs: the drop jump starts from stance on the plate");
+    }
+    if (out.contacts.empty() && protocol != Protocol::quiet_stance &&
+        protocol != Protocol::landing) {
+        flag("no flight found: no contact ends in a take-off followed by a landing");
     }
 
     auto& s = out.summary;
     s.contacts = static_cast<int>(out.contacts.size());
-    if (!out.contacts.empty()) {
-        std::vector<double> times, heights;
-        for (const auto& c : out.contacts) {
-            times.push_back(c.contact_time_s);
-            if (c.jump_height_m) heights.push_back(*c.jump_height_m);
-        }
-        s.mean_contact_time_s = std::accumulate(times.begin(), times.end(), 0.0) / static_cast<double>(times.size());
-        s.mean_peak_force_N = mean_of(out.contacts, &ContactMetrics::peak_force_N);
-        s.mean_flight_time_s = mean_of(out.contacts, &ContactMetrics::flight_time_after_s);
-        s.mean_jump_height_m = mean_of(out.contacts, &ContactMetrics::jump_height_m);
-        s.mean_rsi = mean_of(out.contacts, &ContactMetrics::rsi);
-        s.cv_contact_time_pct = cv_pct(times);
-        s.cv_jump_height_pct = cv_pct(heights);
+    std::vector<double> times, peaks, flights, heights, rsis;
+    for (const auto& c : out.contacts) {
+        times.push_back(c.contact_time_s);
+        if (c.peak_force_N)
+            peaks.push_back(*c.peak_force_N);
+        if (c.flight_time_after_s)
+            flights.push_back(*c.flight_time_after_s);
+        if (c.jump_height_m)
+            heights.push_back(*c.jump_height_m);
+        if (c.rsi)
+            rsis.push_back(*c.rsi);
     }
+    s.mean_contact_time_s = mean_of(times);
+    s.mean_peak_force_N = mean_of(peaks);
+    s.mean_flight_time_s = mean_of(flights);
+    s.mean_jump_height_m = mean_of(heights);
+    s.mean_rsi = mean_of(rsis);
+    s.cv_contact_time_pct = cv_pct(times);
+    s.cv_jump_height_pct = cv_pct(heights);
+    s.cv_rsi_pct = cv_pct(rsis);
+    s.fatigue_rsi_pct = fatigue_pct(rsis);
+    s.fatigue_contact_time_pct = fatigue_pct(times);
+    s.fatigue_jump_height_pct = fatigue_pct(heights);
     return out;
 }
 

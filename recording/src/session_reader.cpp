@@ -194,9 +194,11 @@ void SessionReader::Impl::load_devices() {
         const h5::Group calibration = group.open_group("calibration");
         const std::string text = calibration.read_text("toml");
         try {
-            device.calibration = calibration::PlateCalibration::from_toml(text, "the stored calibration");
+            device.calibration =
+                calibration::PlateCalibration::from_toml(text, "the stored calibration");
         } catch (const std::exception& error) {
-            throw RecordingError(path_, calibration.path() + "/toml", std::string("does not load: ") + error.what());
+            throw RecordingError(path_, calibration.path() + "/toml",
+                                 std::string("does not load: ") + error.what());
         }
         devices_.push_back(std::move(device));
     }

@@ -254,10 +254,13 @@ void SessionWriter::Impl::write_device(const h5::Group& devices, const DeviceInf
     calibration.write_attribute("serial", plate.serial());
     calibration.write_attribute("provenance", plate.provenance());
     calibration.write_attribute("surface_height_m", plate.surface_height_m());
-    calibration.write_matrix("offsets", plate.offsets(), plate.offsets().size(), 1).write_attribute("unit", unit);
-    // Gains turn raw units into N (force channels) or N·m (moment channels); the matrix then mixes channels.
+    calibration.write_matrix("offsets", plate.offsets(), plate.offsets().size(), 1)
+        .write_attribute("unit", unit);
+    // Gains turn raw units into N (force channels) or N·m (moment channels); the matrix then mixes
+    // channels.
     calibration.write_matrix("gains", plate.gains(), plate.gains().size(), 1)
-        .write_attribute("unit", "N/" + unit + " (force channels), N.m/" + unit + " (moment channels)");
+        .write_attribute("unit",
+                         "N/" + unit + " (force channels), N.m/" + unit + " (moment channels)");
     calibration.write_matrix("matrix", plate.matrix(), 6, 6).write_attribute("unit", "1");
     const h5::Dataset tares =
         group.create_table("tares", table_layout(layout::packed(tare_types_[index].id()).id()));

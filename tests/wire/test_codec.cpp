@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
+#include <stdexcept>
 #include <string_view>
 
 namespace hoplab::acquisition::wire {
@@ -28,7 +28,8 @@ Message data_message(std::uint32_t seq, std::uint64_t first, std::uint16_t sampl
 
 DecodeError expect_error(const DecodeResult& result) {
     EXPECT_TRUE(std::holds_alternative<DecodeError>(result));
-    return std::holds_alternative<DecodeError>(result) ? std::get<DecodeError>(result) : DecodeError{};
+    return std::holds_alternative<DecodeError>(result) ? std::get<DecodeError>(result)
+                                                       : DecodeError{};
 }
 
 bool mentions(const DecodeError& error, std::string_view fragment) {
@@ -37,25 +38,36 @@ bool mentions(const DecodeError& error, std::string_view fragment) {
 
 TEST(Crc32c, StandardCheckValue) {
     const std::string_view text = "123456789";
-    EXPECT_EQ(crc32c({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}), 0xE3069283u);
+    EXPECT_EQ(crc32c({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}),
+              0xE3069283u);
 }
 
 TEST(Codec, EveryMessageTypeRoundTrips) {
-    Hello hello{"left", "sim", "SIM-1", "fxyz_mxyz", 1000.0, {"fx", "fy", "fz", "mx", "my", "mz"},
-                {"count", "count", "count", "count", "count", "count"}, SampleFormat::int32, 1'000'000'000};
+    Hello hello{"left",
+                "sim",
+                "SIM-1",
+                "fxyz_mxyz",
+                1000.0,
+                {"fx", "fy", "fz", "mx", "my", "mz"},
+                {"count", "count", "count", "count", "count", "count"},
+                SampleFormat::int32,
+                1'000'000'000};
     DataBlock floats;
     floats.first_sample_index = 1ULL << 40;
     floats.n_samples = 2;
     floats.n_channels = 3;
     floats.sample_format = SampleFormat::float32;
     floats.values = {1.5f, -2.25f, 3.0f, 4.0f, 5.0f, 6.0f};
-    const std::vector<Message> messages{
-        Message{1, 0, 0, hello},      data_message(1, 0),
-        Message{1, 2, 0, floats},     Message{1, 3, 0, Heartbeat{5, 6, 7, 8}},
-        Message{1, 4, 0, Status{100, 20, "ADC overrun"}}, Message{1, 5, 0, Bye{}}};
+    const std::vector<Message> messages{Message{1, 0, 0, hello},
+                                        data_message(1, 0),
+                                        Message{1, 2, 0, floats},
+                                        Message{1, 3, 0, Heartbeat{5, 6, 7, 8}},
+                                        Message{1, 4, 0, Status{100, 20, "ADC overrun"}},
+                                        Message{1, 5, 0, Bye{}}};
     for (const auto& message : messages) {
         const auto decoded = decode_datagram(encode(message));
-        ASSERT_TRUE(std::holds_alternative<Message>(decoded)) << std::get<DecodeError>(decoded).reason;
+        ASSERT_TRUE(std::holds_alternative<Message>(decoded))
+            << std::get<DecodeError>(decoded).reason;
         EXPECT_EQ(std::get<Message>(decoded), message);
     }
 }
@@ -87,12 +99,115 @@ TEST(Codec, OversizeLengthIsAClearError) {
     const std::uint32_t huge = 0x7FFFFFFF;
     std::memcpy(frame.data() + 16, &huge, 4);
     EXPECT_TRUE(mentions(expect_error(decode_datagram(frame)), "exceeds the 1 MiB limit"));
-    // A stream decoder must not wait for (or allocate) two gigabytes: it rejects the header at once.
+    // A stream decoder must not wait for (or allocate) two gigabytes: it rejects the header at
+    // once.
     StreamDecoder decoder;
     decoder.feed(frame);
     const auto result = decoder.next();
     ASSERT_TRUE(result.has_value());
     EXPECT_TRUE(mentions(expect_error(*result), "exceeds"));
+}
+
+TEST(Codec, WrongVersionIsAClearError) {
+    auto frame = encode(data_message(0, 0));
+    frame[4] = 2;
+    EXPECT_EQ(expect_error(decode_datagram(frame)).reason,
+              "protocol version 2 is not supported (this daemon speaks 1)");
+}
+
+TEST(Codec, UnknownMessageTypeIsAClearError) {
+    auto frame = encode(data_message(0, 0));
+    frame[5] = 5;
+    EXPECT_EQ(expect_error(decode_datagram(frame)).reason, "unknown message type 5");
+}
+
+TEST(Codec, DamagedLengthFailsTheHeaderCrc) {
+    auto frame = encode(data_message(0, 0));
+    frame[17] ^= 0x01;  // payload_len 504 → 248: within bounds, so only the header CRC can tell
+    const auto error = expect_error(decode_datagram(frame));
+    EXPECT_TRUE(error.crc_mismatch);
+    EXPECT_TRUE(mentions(error, "header CRC mismatch")) << error.reason;
+}
+
+TEST(StreamDecoder, ADamagedLengthDoesNotStallOrSwallowTheNextFrame) {
+    auto damaged = encode(data_message(0, 0));
+    damaged[18] ^= 0x01;  // announces 64 KiB more payload than it has
+    const auto good = encode(data_message(1, 20));
+    std::vector<std::uint8_t> stream = damaged;
+    stream.insert(stream.end(), good.begin(), good.end());
+    StreamDecoder decoder;
+    decoder.feed(stream);
+    std::vector<std::uint32_t> seqs;
+    std::size_t errors = 0;
+    while (auto result = decoder.next()) {
+        if (auto* m = std::get_if<Message>(&*result)) {
+            seqs.push_back(m->seq);
+        } else {
+            ++errors;
+        }
+    }
+    EXPECT_EQ(seqs, std::vector<std::uint32_t>{1});
+    EXPECT_EQ(errors, 2u);  // the header CRC, then the skip over the damaged frame's remaining
+                            // bytes to the next magic
+    EXPECT_EQ(decoder.buffered(), 0u);
+}
+
+TEST(Codec, EncodeRejectsMessagesOutsideTheBounds) {
+    auto message = data_message(0, 0);
+    std::get<DataBlock>(message.body).counts.pop_back();
+    EXPECT_THROW(encode(message), std::invalid_argument);
+    DataBlock too_wide;
+    too_wide.n_samples = 1;
+    too_wide.n_channels = kMaxChannels + 1;
+    too_wide.counts.assign(too_wide.n_channels, 0);
+    EXPECT_THROW(encode(Message{0, 0, 0, too_wide}), std::invalid_argument);
+}
+
+// A frame built byte by byte as docs/protocol.md lays it out, independently of encode().
+std::vector<std::uint8_t> raw_frame(std::uint8_t type, std::string_view payload) {
+    std::vector<std::uint8_t> frame{'F', 'P', 'S', '1', 1, type, 0, 0, 7, 0, 0, 0, 9, 0, 0, 0};
+    const auto length = static_cast<std::uint32_t>(payload.size());
+    for (int shift = 0; shift < 32; shift += 8) {
+        frame.push_back(static_cast<std::uint8_t>(length >> shift));
+    }
+    const auto append_crc = [&frame] {
+        const std::uint32_t crc = crc32c(frame);
+        for (int shift = 0; shift < 32; shift += 8) {
+            frame.push_back(static_cast<std::uint8_t>(crc >> shift));
+        }
+    };
+    append_crc();
+    frame.insert(frame.end(), payload.begin(), payload.end());
+    append_crc();
+    return frame;
+}
+
+TEST(Codec, HandBuiltFrameMatchesTheDocumentedLayout) {
+    const auto decoded = decode_datagram(raw_frame(7, ""));
+    ASSERT_TRUE(std::holds_alternative<Message>(decoded)) << std::get<DecodeError>(decoded).reason;
+    EXPECT_EQ(std::get<Message>(decoded), (Message{7, 9, 0, Bye{}}));
+    EXPECT_EQ(raw_frame(7, ""), encode(Message{7, 9, 0, Bye{}}));
+}
+
+TEST(Codec, InvalidHelloContentIsAClearError) {
+    EXPECT_EQ(expect_error(decode_datagram(raw_frame(1, "[1,2]"))).reason,
+              "HELLO payload is not a JSON object");
+    EXPECT_TRUE(mentions(expect_error(decode_datagram(raw_frame(1, R"({"device_name":"left"})"))),
+                         "HELLO field missing or of the wrong type"));
+    EXPECT_EQ(expect_error(decode_datagram(raw_frame(
+                               1, R"({"device_name":"left","rate_hz":1000,"sample_format":4,)"
+                                  R"("channel_names":["a","b"],"channel_units":["N"]})")))
+                  .reason,
+              "HELLO has 1 channel_units for 2 channels");
+    EXPECT_EQ(expect_error(decode_datagram(raw_frame(
+                               1, R"({"device_name":"left","rate_hz":1000,"sample_format":2,)"
+                                  R"("channel_names":["a"]})")))
+                  .reason,
+              "HELLO sample_format 2 is not 1 (float32) or 4 (int32)");
+    EXPECT_EQ(expect_error(decode_datagram(raw_frame(7, "x"))).reason,
+              "BYE payload must be empty, not 1 bytes");
+    EXPECT_EQ(expect_error(decode_datagram(raw_frame(3, "short"))).reason,
+              "HEARTBEAT payload must be 32 bytes, not 5");
 }
 
 TEST(Codec, PayloadThatDisagreesWithItsShapeIsRejected) {
@@ -135,37 +250,13 @@ TEST(StreamDecoder, ResynchronisesAfterGarbageAndSplitsAtEveryByte) {
     }
 }
 
-TEST(StreamDecoder, RandomBytesAndBitFlipsNeverCrashOrPassABadCrc) {
-    std::mt19937 random(42);
-    const auto valid = encode(data_message(9, 180));
-    std::size_t accepted = 0;
-    for (int trial = 0; trial < 20000; ++trial) {
-        std::vector<std::uint8_t> bytes = valid;
-        if (trial % 2 == 0) {
-            bytes[random() % bytes.size()] ^= static_cast<std::uint8_t>(1u << (random() % 8));
-        } else {
-            bytes.resize(random() % 200);
-            for (auto& b : bytes) b = static_cast<std::uint8_t>(random());
-        }
-        StreamDecoder decoder;
-        decoder.feed(bytes);
-        while (auto result = decoder.next()) {
-            if (auto* m = std::get_if<Message>(&*result)) {
-                ++accepted;
-                ADD_FAILURE() << "a damaged frame decoded as seq " << m->seq;
-            }
-        }
-        (void)decode_datagram(bytes);
-    }
-    EXPECT_EQ(accepted, 0u);  // the CRC covers every byte of header and payload
-}
-
 TEST(Cobs, RoundTripsZerosAndLongRuns) {
     for (std::size_t size : {0u, 1u, 253u, 254u, 255u, 600u}) {
         for (int fill : {0, 1, -1}) {
             std::vector<std::uint8_t> frame(size);
             for (std::size_t i = 0; i < size; ++i) {
-                frame[i] = fill >= 0 ? static_cast<std::uint8_t>(fill) : static_cast<std::uint8_t>(i % 7);
+                frame[i] =
+                    fill >= 0 ? static_cast<std::uint8_t>(fill) : static_cast<std::uint8_t>(i % 7);
             }
             const auto encoded = cobs_encode(frame);
             EXPECT_EQ(std::count(encoded.begin(), encoded.end(), 0), 1);

@@ -1,9 +1,6 @@
-#include <hoplab/acquisition/wire/clock_map.hpp>
 #include <hoplab/acquisition/wire/stream_tracker.hpp>
 
 #include <gtest/gtest.h>
-
-#include <random>
 
 namespace hoplab::acquisition::wire {
 namespace {
@@ -35,13 +32,52 @@ TEST(StreamTracker, CountsLossReorderAndDuplicatesExactly) {
     EXPECT_EQ(gaps[1].count, 10u);
     EXPECT_EQ(c.samples_accepted, accepted);
     EXPECT_EQ(c.samples_accepted, 70u);  // 0,1,2,5,6,8,9
-    EXPECT_EQ(c.samples_lost, 30u);      // 3,4 and the late 7 (never inserted: the file is append-only)
+    EXPECT_EQ(c.samples_lost, 30u);  // 3,4 and the late 7 (never inserted: the file is append-only)
     EXPECT_EQ(c.samples_accepted + c.samples_lost, 100u);
     EXPECT_EQ(c.duplicates, 1u);
     EXPECT_EQ(c.out_of_order, 1u);
     EXPECT_EQ(c.sequence_gaps, 2u);
     EXPECT_EQ(c.messages_lost, 3u);  // 3, 4 and (at the time) 7
     EXPECT_EQ(c.samples_received, 90u);
+}
+
+TEST(StreamTracker, ReconnectKeepsLossVisibleAndDetectsARestart) {
+    StreamTracker tracker;
+    tracker.on_data(0, block(0));
+    tracker.on_data(1, block(10));
+    tracker.on_reconnect();
+    // The device kept counting while disconnected: samples 20-49 are a gap; seq restarting is no
+    // loss.
+    auto verdict = tracker.on_data(0, block(50));
+    EXPECT_TRUE(verdict.accept);
+    ASSERT_EQ(verdict.new_gaps.size(), 1u);
+    EXPECT_EQ(verdict.new_gaps[0].first_missing_index, 20u);
+    EXPECT_EQ(verdict.new_gaps[0].count, 30u);
+    EXPECT_EQ(tracker.counters().messages_lost, 0u);
+    // Without a reconnect, a block going backwards is a duplicate...
+    EXPECT_FALSE(tracker.on_data(1, block(0)).accept);
+    EXPECT_EQ(tracker.counters().duplicates, 1u);
+    // ...after one, the device restarted its counter: accepted, and the next block continues from
+    // it.
+    tracker.on_reconnect();
+    EXPECT_TRUE(tracker.on_data(0, block(0)).accept);
+    EXPECT_TRUE(tracker.on_data(1, block(10)).accept);
+    EXPECT_EQ(tracker.counters().restarts, 1u);
+    EXPECT_EQ(tracker.counters().samples_accepted, 50u);
+    EXPECT_EQ(tracker.counters().samples_lost, 30u);
+    EXPECT_EQ(tracker.next_sample_index(), 20u);
+}
+
+TEST(StreamTracker, DeviceReportedLossAndDecodeErrorsAreCountedApart) {
+    StreamTracker tracker;
+    tracker.on_decode_error(true);
+    tracker.on_decode_error(false);
+    tracker.on_decode_error(false);
+    tracker.on_device_reported_loss(25);
+    EXPECT_EQ(tracker.counters().crc_failures, 1u);
+    EXPECT_EQ(tracker.counters().malformed, 2u);
+    EXPECT_EQ(tracker.counters().device_reported_lost, 25u);
+    EXPECT_EQ(tracker.counters().samples_lost, 0u);
 }
 
 TEST(StreamTracker, SequenceNumbersWrap) {
@@ -52,24 +88,6 @@ TEST(StreamTracker, SequenceNumbersWrap) {
     EXPECT_EQ(tracker.counters().sequence_gaps, 0u);
     tracker.on_message(2u);
     EXPECT_EQ(tracker.counters().messages_lost, 1u);
-}
-
-TEST(ClockMap, RecoversOffsetAndDriftFromJitteredPairs) {
-    ClockMap map;
-    std::mt19937 random(3);
-    std::uniform_int_distribution<int> jitter_us(0, 200);
-    constexpr double kDriftPpm = 100.0;
-    constexpr std::int64_t kOffsetNs = 5'000'000'000;
-    for (int i = 0; i < 1000; ++i) {
-        const std::int64_t device = static_cast<std::int64_t>(i) * 20'000'000;  // every 20 ms
-        const auto host = kOffsetNs + static_cast<std::int64_t>(static_cast<double>(device) * (1 + kDriftPpm * 1e-6)) +
-                          jitter_us(random) * 1000;
-        map.add(device, host);
-    }
-    EXPECT_NEAR(map.drift_ppm(), kDriftPpm, 1.0);
-    // The mean receive delay (100 µs here) is part of the offset: a constant, the same for every device on one host.
-    const auto mapped = *map.to_host_ns(10'000'000'000);
-    EXPECT_NEAR(static_cast<double>(mapped - kOffsetNs - 10'001'000'000), 100'000.0, 20'000.0);
 }
 
 }  // namespace

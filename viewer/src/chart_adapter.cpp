@@ -1,16 +1,23 @@
 #include "chart_adapter.hpp"
 
+#include <QtCharts/QAreaSeries>
 #include <QtCharts/QBarCategoryAxis>
 #include <QtCharts/QBarSeries>
 #include <QtCharts/QBarSet>
+#include <QtCharts/QCategoryAxis>
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
+#include <QtGui/QMouseEvent>
 #include <QtGui/QPainter>
+#include <QtGui/QWheelEvent>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
 
 namespace hoplab::viewer {
 namespace {
@@ -28,7 +35,346 @@ QChartView* view_of(QChart* chart, QWidget* parent) {
     return view;
 }
 
+QColor limb_colour(const std::optional<processing::Limb>& limb) {
+    if (limb == processing::Limb::left)
+        return kLeft;
+    if (limb == processing::Limb::right)
+        return kRight;
+    return QColor(90, 90, 90);
+}
+
+class TraceChartView final : public QChartView, public TracePlot {
+  public:
+    TraceChartView(std::shared_ptr<const TrialTrace> trace, QWidget* parent)
+        : QChartView(new QChart(), parent), trace_(std::move(trace)) {
+        QChart* plot = chart();
+        plot->setAnimationOptions(QChart::NoAnimation);
+        plot->legend()->setAlignment(Qt::AlignBottom);
+        plot->setTitle(QString("%1 · %2 · %3 · %4 limb · %5")
+                           .arg(QString::fromStdString(trace_->athlete_id),
+                                QString::fromStdString(trace_->trial_id),
+                                QString::fromStdString(trace_->protocol),
+                                QString::fromStdString(trace_->limb),
+                                QString::fromStdString(trace_->status)));
+        setRenderHint(QPainter::Antialiasing);
+        x_ = new QValueAxis();
+        x_->setTitleText("time from trial start (s)");
+        y_ = new QValueAxis();
+        y_->setTitleText("vertical force (N)");
+        plot->addAxis(x_, Qt::AlignBottom);
+        plot->addAxis(y_, Qt::AlignLeft);
+        for (const auto& plate : trace_->plates) {
+            end_s_ = std::max(end_s_, plate.fz_n.end_s());
+            start_s_ = std::min(start_s_, plate.fz_n.start_s());
+            auto* line = new QLineSeries();
+            line->setName(QString("%1 (%2)").arg(
+                QString::fromStdString(plate.device),
+                plate.limb ? QString::fromUtf8(processing::to_string(*plate.limb).data())
+                           : QString("no limb")));
+            QPen pen(limb_colour(plate.limb));
+            pen.setWidthF(1.2);
+            line->setPen(pen);
+            line->setUseOpenGL(false);
+            plot->addSeries(line);
+            line->attachAxis(x_);
+            line->attachAxis(y_);
+            lines_.push_back(line);
+        }
+        if (start_s_ > end_s_)
+            start_s_ = end_s_ = 0.0;
+        show_interval(start_s_, end_s_);
+    }
+
+    QWidget* widget() override { return this; }
+
+    void show_interval(double t0_s, double t1_s) override {
+        const double span = std::clamp(t1_s - t0_s, 1e-3, std::max(1e-3, end_s_ - start_s_));
+        t0_s = std::clamp(t0_s, start_s_, std::max(start_s_, end_s_ - span));
+        t1_s = t0_s + span;
+        const auto columns = static_cast<std::size_t>(std::max(100.0, chart()->plotArea().width()));
+        double y_min = 0.0, y_max = 100.0;  // N: an empty or flat view still has a readable axis
+        std::size_t plate_index = 0;
+        state_ = {};
+        for (const auto& plate : trace_->plates) {
+            const auto points = plate.fz_n.view(t0_s, t1_s, columns);
+            QList<QPointF> qt_points;
+            qt_points.reserve(static_cast<qsizetype>(points.size()));
+            for (const auto& p : points)
+                qt_points.append(QPointF(p.x, p.y));
+            lines_[plate_index++]->replace(qt_points);
+            state_.points_per_plate.push_back(points.size());
+            if (const auto extremes = plate.fz_n.extremes(t0_s, t1_s)) {
+                y_min = std::min(y_min, extremes->min);
+                y_max = std::max(y_max, extremes->max);
+            }
+        }
+        const double margin_n = 0.05 * (y_max - y_min);
+        x_->setRange(t0_s, t1_s);
+        y_->setRange(y_min - margin_n, y_max + margin_n);
+        draw_markers(t0_s, t1_s, y_->min(), y_->max());
+        state_.x_min_s = t0_s;
+        state_.x_max_s = t1_s;
+        state_.y_min_n = y_->min();
+        state_.y_max_n = y_->max();
+    }
+
+    TracePlotState state() const override { return state_; }
+
+  protected:
+    void wheelEvent(QWheelEvent* event) override {
+        const double factor = std::pow(0.8, event->angleDelta().y() / 120.0);
+        const double at_s = chart()->mapToValue(event->position()).x();
+        show_interval(at_s - (at_s - x_->min()) * factor, at_s + (x_->max() - at_s) * factor);
+        event->accept();
+    }
+    void mousePressEvent(QMouseEvent* event) override {
+        drag_from_ = event->position();
+        event->accept();
+    }
+    void mouseMoveEvent(QMouseEvent* event) override {
+        if (!(event->buttons() & Qt::LeftButton))
+            return;
+        const double dx_s =
+            chart()->mapToValue(drag_from_).x() - chart()->mapToValue(event->position()).x();
+        drag_from_ = event->position();
+        show_interval(x_->min() + dx_s, x_->max() + dx_s);
+        event->accept();
+    }
+    void mouseDoubleClickEvent(QMouseEvent* event) override {
+        show_interval(start_s_, end_s_);
+        event->accept();
+    }
+
+  private:
+    // Contacts as translucent areas from the plot's bottom to its top, the landing as a dashed
+    // line; only those in view are drawn.
+    void draw_markers(double t0_s, double t1_s, double bottom_n, double top_n) {
+        for (auto* marker : markers_) {
+            chart()->removeSeries(marker);
+            delete marker;
+        }
+        markers_.clear();
+        for (const auto& plate : trace_->plates) {
+            // All of a plate's visible contacts are one area (a step outline: bottom between
+            // contacts, top during them), so a view of thousands of contacts is still one series to
+            // draw.
+            const auto visible =
+                std::count_if(plate.contacts.begin(), plate.contacts.end(),
+                              [&](const auto& c) { return c.end_s >= t0_s && c.start_s <= t1_s; });
+            // Qt Charts fills an area in time that grows steeply with its points (measured: 24 000
+            // points took seconds); beyond kMostShadedContacts the contacts are thinner than a few
+            // pixels anyway.
+            constexpr std::ptrdiff_t kMostShadedContacts = 60;
+            if (visible > kMostShadedContacts)
+                continue;
+            auto* upper = new QLineSeries();
+            auto* lower = new QLineSeries();
+            lower->append(t0_s, bottom_n);
+            lower->append(t1_s, bottom_n);
+            upper->append(t0_s, bottom_n);
+            for (const auto& contact : plate.contacts) {
+                if (contact.end_s < t0_s || contact.start_s > t1_s)
+                    continue;
+                ++state_.contact_markers;
+                const double start_s = std::max(contact.start_s, t0_s);
+                const double end_s = std::min(contact.end_s, t1_s);
+                upper->append(start_s, bottom_n);
+                upper->append(start_s, top_n);
+                upper->append(end_s, top_n);
+                upper->append(end_s, bottom_n);
+            }
+            upper->append(t1_s, bottom_n);
+            auto* area = new QAreaSeries(upper, lower);
+            upper->setParent(area);
+            lower->setParent(area);
+            QColor fill = limb_colour(plate.limb);
+            fill.setAlpha(40);
+            area->setBrush(fill);
+            area->setPen(Qt::NoPen);
+            add_marker(area);
+        }
+        for (const auto& plate : trace_->plates) {
+            if (plate.landing_s && *plate.landing_s >= t0_s && *plate.landing_s <= t1_s) {
+                auto* line = new QLineSeries();
+                line->append(*plate.landing_s, bottom_n);
+                line->append(*plate.landing_s, top_n);
+                QPen pen(kRed);
+                pen.setStyle(Qt::DashLine);
+                pen.setWidthF(1.5);
+                line->setPen(pen);
+                add_marker(line);
+                ++state_.landing_markers;
+            }
+        }
+    }
+    void add_marker(QAbstractSeries* series) {
+        chart()->addSeries(series);
+        series->attachAxis(x_);
+        series->attachAxis(y_);
+        for (auto* legend : chart()->legend()->markers(series))
+            legend->setVisible(false);
+        markers_.push_back(series);
+    }
+
+    std::shared_ptr<const TrialTrace> trace_;
+    QValueAxis* x_ = nullptr;
+    QValueAxis* y_ = nullptr;
+    std::vector<QLineSeries*> lines_;
+    std::vector<QAbstractSeries*> markers_;
+    double start_s_ = std::numeric_limits<double>::infinity();
+    double end_s_ = 0.0;
+    QPointF drag_from_;
+    TracePlotState state_;
+};
+
+// Session k (1-based) at x = k, labelled with its number and date.
+QCategoryAxis* session_axis(const PrePostComparison& comparison) {
+    auto* x = new QCategoryAxis();
+    x->setRange(0.7, static_cast<double>(comparison.sessions.size()) + 0.3);
+    x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    for (std::size_t i = 0; i < comparison.sessions.size(); ++i) {
+        x->append(QString("%1 · %2").arg(i + 1).arg(
+                      QString::fromStdString(comparison.sessions[i].created_utc).left(10)),
+                  static_cast<double>(i + 1));
+    }
+    x->setTitleText("session (oldest first)");
+    return x;
+}
+
+void add_band(QChart* chart, QCategoryAxis* x, QValueAxis* y, double low, double high,
+              QColor colour, bool dotted) {
+    auto* upper = new QLineSeries();
+    upper->append(x->min(), high);
+    upper->append(x->max(), high);
+    auto* lower = new QLineSeries();
+    lower->append(x->min(), low);
+    lower->append(x->max(), low);
+    auto* area = new QAreaSeries(upper, lower);
+    upper->setParent(area);
+    lower->setParent(area);
+    if (dotted) {
+        QPen pen(colour);
+        pen.setStyle(Qt::DotLine);
+        pen.setWidthF(1.5);
+        area->setPen(pen);
+        area->setBrush(Qt::NoBrush);
+    } else {
+        colour.setAlpha(45);
+        area->setBrush(colour);
+        area->setPen(Qt::NoPen);
+    }
+    chart->addSeries(area);
+    area->attachAxis(x);
+    area->attachAxis(y);
+    for (auto* legend : chart->legend()->markers(area))
+        legend->setVisible(false);
+}
+
 }  // namespace
+
+QWidget* make_pre_post_chart(const PrePostComparison& comparison, const std::string& metric,
+                             const ChangeThresholds& thresholds, QWidget* parent) {
+    auto* chart = new QChart();
+    QString title = QString::fromStdString(metric_name(metric));
+    if (!thresholds.typical_error && !thresholds.swc)
+        title += " (no reliability data: no MDC/SWC bands)";
+    chart->setTitle(title);
+    auto* x = session_axis(comparison);
+    auto* y = new QValueAxis();
+    y->setTitleText(QString::fromStdString(metric));  // the unit is in the name: _m, _s
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    double low = std::numeric_limits<double>::infinity(), high = -low;
+    for (const auto limb : {processing::Limb::left, processing::Limb::right}) {
+        auto* line = new QLineSeries();
+        line->setName(limb == processing::Limb::left ? "left" : "right");
+        QPen pen(limb_colour(limb));
+        pen.setWidthF(2.0);
+        line->setPen(pen);
+        line->setPointsVisible(true);
+        for (std::size_t i = 0; i < comparison.sessions.size(); ++i) {
+            if (const auto value = metric_value(comparison.sessions[i], metric, limb)) {
+                line->append(static_cast<double>(i + 1), *value);
+                low = std::min(low, *value);
+                high = std::max(high, *value);
+            }
+        }
+        chart->addSeries(line);
+        line->attachAxis(x);
+        line->attachAxis(y);
+        const auto pre = metric_value(comparison.sessions.front(), metric, limb);
+        if (!pre || comparison.sessions.size() < 2)
+            continue;
+        if (const auto change = change_from_first(comparison, 1, metric, limb, thresholds)) {
+            if (change->swc)
+                add_band(chart, x, y, *pre - *change->swc, *pre + *change->swc, limb_colour(limb),
+                         false);
+            if (change->mdc95) {
+                add_band(chart, x, y, *pre - *change->mdc95, *pre + *change->mdc95,
+                         limb_colour(limb), true);
+                low = std::min(low, *pre - *change->mdc95);
+                high = std::max(high, *pre + *change->mdc95);
+            }
+        }
+    }
+    if (low <= high) {
+        const double margin = std::max(0.1 * (high - low), 1e-3 * std::abs(high));
+        y->setRange(low - margin, high + margin);
+    }
+    return view_of(chart, parent);
+}
+
+QWidget* make_lsi_trend_chart(const PrePostComparison& comparison, QWidget* parent) {
+    auto* chart = new QChart();
+    chart->setTitle("Limb symmetry index over sessions (90 % and 80 % lines)");
+    auto* x = session_axis(comparison);
+    auto* y = new QValueAxis();
+    y->setTitleText("LSI (%)");
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    double low = 75.0, high = 105.0;
+    const std::array<std::pair<const char*, QColor>, 3> metrics{
+        std::pair{"jump_height_m", QColor(40, 40, 40)},
+        std::pair{"contact_time_s", QColor(120, 80, 160)}, std::pair{"rsi", QColor(20, 140, 120)}};
+    for (const auto& [metric, colour] : metrics) {
+        auto* line = new QLineSeries();
+        line->setName(QString::fromStdString(metric_name(metric)));
+        QPen pen(colour);
+        pen.setWidthF(2.0);
+        line->setPen(pen);
+        line->setPointsVisible(true);
+        for (std::size_t i = 0; i < comparison.sessions.size(); ++i) {
+            if (const auto lsi = lsi_pct(comparison.sessions[i], metric)) {
+                line->append(static_cast<double>(i + 1), *lsi);
+                low = std::min(low, *lsi - 5.0);
+                high = std::max(high, *lsi + 5.0);
+            }
+        }
+        chart->addSeries(line);
+        line->attachAxis(x);
+        line->attachAxis(y);
+    }
+    y->setRange(low, high);
+    for (const auto& [level, colour] : {std::pair{90.0, kAttention}, std::pair{80.0, kRed}}) {
+        auto* line = new QLineSeries();
+        line->append(x->min(), level);
+        line->append(x->max(), level);
+        QPen pen(colour);
+        pen.setStyle(Qt::DashLine);
+        pen.setWidthF(2.0);
+        line->setPen(pen);
+        chart->addSeries(line);
+        line->attachAxis(x);
+        line->attachAxis(y);
+        for (auto* legend : chart->legend()->markers(line))
+            legend->setVisible(false);
+    }
+    return view_of(chart, parent);
+}
+
+TracePlot* make_trace_plot(std::shared_ptr<const TrialTrace> trace, QWidget* parent) {
+    return new TraceChartView(std::move(trace), parent);
+}
 
 QWidget* make_contact_overlay_chart(const LimbComparison& comparison, QWidget* parent) {
     auto* chart = new QChart();
@@ -76,14 +422,17 @@ QWidget* make_metric_bar_chart(const LimbComparison& comparison, QWidget* parent
     lsi->setColor(QColor(90, 90, 90));
     QStringList categories;
     for (const auto& row : comparison.metrics) {
-        if (!row.left || !row.right) continue;
+        if (!row.left || !row.right)
+            continue;
         const double better = row.direction == processing::MetricDirection::lower_is_better
                                   ? std::min(*row.left, *row.right)
                                   : std::max(*row.left, *row.right);
-        // Lower-is-better metrics are shown as better/value so that 100 % is always the better limb.
+        // Lower-is-better metrics are shown as better/value so that 100 % is always the better
+        // limb.
         const auto relative = [&](double v) {
-            return row.direction == processing::MetricDirection::lower_is_better ? better / v * 100.0
-                                                                                : v / better * 100.0;
+            return row.direction == processing::MetricDirection::lower_is_better
+                       ? better / v * 100.0
+                       : v / better * 100.0;
         };
         *left << relative(*row.left);
         *right << relative(*row.right);
@@ -111,13 +460,15 @@ QWidget* make_metric_bar_chart(const LimbComparison& comparison, QWidget* parent
     chart->addAxis(y, Qt::AlignLeft);
     bars->attachAxis(x);
     bars->attachAxis(y);
-    // The bands: LSI 90 % (asymmetry 10 %, attention) and 80 % (20 %, red), drawn across the whole plot.
+    // The bands: LSI 90 % (asymmetry 10 %, attention) and 80 % (20 %, red), drawn across the whole
+    // plot.
     auto* band_x = new QValueAxis();
     band_x->setRange(0.0, 1.0);
     band_x->setVisible(false);
     chart->addAxis(band_x, Qt::AlignTop);
-    for (const auto& [level, color, name] : {std::tuple{90.0, kAttention, "LSI 90 % (10 % asymmetry: attention)"},
-                                             std::tuple{80.0, kRed, "LSI 80 % (20 % asymmetry: red)"}}) {
+    for (const auto& [level, color, name] :
+         {std::tuple{90.0, kAttention, "LSI 90 % (10 % asymmetry: attention)"},
+          std::tuple{80.0, kRed, "LSI 80 % (20 % asymmetry: red)"}}) {
         auto* line = new QLineSeries();
         line->append(0.0, level);
         line->append(1.0, level);

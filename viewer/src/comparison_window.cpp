@@ -16,19 +16,25 @@ QString number(const std::optional<double>& value, int decimals) {
 }
 
 QColor flag_colour(const std::optional<processing::SymmetryFlag>& flag) {
-    if (!flag) return QColor(Qt::white);
+    if (!flag)
+        return QColor(Qt::white);
     switch (*flag) {
-        case processing::SymmetryFlag::ok: return QColor(200, 235, 200);
-        case processing::SymmetryFlag::attention: return QColor(255, 225, 140);
-        case processing::SymmetryFlag::red: return QColor(250, 170, 170);
+        case processing::SymmetryFlag::ok:
+            return QColor(200, 235, 200);
+        case processing::SymmetryFlag::attention:
+            return QColor(255, 225, 140);
+        case processing::SymmetryFlag::red:
+            return QColor(250, 170, 170);
     }
     return QColor(Qt::white);
 }
 
 }  // namespace
 
-ComparisonWindow::ComparisonWindow(const LimbComparison& comparison, QWidget* parent) : QWidget(parent) {
-    setWindowTitle(QString("hoplab — %1: left against right").arg(QString::fromStdString(comparison.athlete_id)));
+ComparisonWindow::ComparisonWindow(const LimbComparison& comparison, QWidget* parent)
+    : QWidget(parent) {
+    setWindowTitle(QString("hoplab — %1: left against right")
+                       .arg(QString::fromStdString(comparison.athlete_id)));
     auto* layout = new QVBoxLayout(this);
     QString weaker;
     for (const auto& row : comparison.metrics) {
@@ -38,13 +44,17 @@ ComparisonWindow::ComparisonWindow(const LimbComparison& comparison, QWidget* pa
         }
     }
     auto* header = new QLabel(
-        QString("<span style='font-size:15pt'><b>%1</b></span> &nbsp; session %2 · protocol %3 · involved limb: %4%5"
-                "<br>asymmetry = (max − min) / max × 100 on each metric's better direction; LSI = involved / "
+        QString("<span style='font-size:15pt'><b>%1</b></span> &nbsp; session %2 · protocol %3 · "
+                "involved limb: %4%5"
+                "<br>asymmetry = (max − min) / max × 100 on each metric's better direction; LSI = "
+                "involved / "
                 "uninvolved × 100; flags: attention ≥ 10 %, red ≥ 20 %")
-            .arg(QString::fromStdString(comparison.athlete_id), QString::fromStdString(comparison.created_utc),
+            .arg(QString::fromStdString(comparison.athlete_id),
+                 QString::fromStdString(comparison.created_utc),
                  QString::fromStdString(comparison.protocol),
-                 comparison.involved ? QString::fromUtf8(processing::to_string(*comparison.involved).data())
-                                     : QString("not given"),
+                 comparison.involved
+                     ? QString::fromUtf8(processing::to_string(*comparison.involved).data())
+                     : QString("not given"),
                  weaker),
         this);
     header->setTextFormat(Qt::RichText);
@@ -55,17 +65,19 @@ ComparisonWindow::ComparisonWindow(const LimbComparison& comparison, QWidget* pa
     layout->addLayout(charts, 3);
 
     auto* table = new QTableWidget(static_cast<int>(comparison.metrics.size()), 7, this);
-    table->setHorizontalHeaderLabels({"metric", "left", "right", "LSI %", "asymmetry %", "weaker", "flag"});
+    table->setHorizontalHeaderLabels(
+        {"metric", "left", "right", "LSI %", "asymmetry %", "weaker", "flag"});
     int r = 0;
     for (const auto& row : comparison.metrics) {
         const int decimals = row.metric == "peak_force_N" ? 0 : 3;
-        const QStringList cells{QString::fromStdString(row.metric),
-                                number(row.left, decimals),
-                                number(row.right, decimals),
-                                number(row.lsi_pct, 1),
-                                number(row.asymmetry_pct, 1),
-                                row.weaker ? QString::fromUtf8(processing::to_string(*row.weaker).data()) : "—",
-                                row.flag ? QString::fromUtf8(processing::to_string(*row.flag).data()) : "—"};
+        const QStringList cells{
+            QString::fromStdString(row.metric),
+            number(row.left, decimals),
+            number(row.right, decimals),
+            number(row.lsi_pct, 1),
+            number(row.asymmetry_pct, 1),
+            row.weaker ? QString::fromUtf8(processing::to_string(*row.weaker).data()) : "—",
+            row.flag ? QString::fromUtf8(processing::to_string(*row.flag).data()) : "—"};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             item->setBackground(flag_colour(row.flag));

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
@@ -17,6 +18,7 @@ static_assert(std::endian::native == std::endian::little, "the codec assumes a l
 
 constexpr std::array<std::uint8_t, 4> kMagic{'F', 'P', 'S', '1'};
 constexpr std::size_t kDataPrefixBytes = 24;
+constexpr std::size_t kHeaderCrcOffset = 20;
 
 template <typename T>
 void put(std::vector<std::uint8_t>& out, T value) {
@@ -38,6 +40,15 @@ std::string hex(std::span<const std::uint8_t> bytes) {
     for (auto b : bytes) {
         text += kDigits[b >> 4];
         text += kDigits[b & 15];
+    }
+    return text;
+}
+
+std::string hex32(std::uint32_t value) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string text = "0x";
+    for (int shift = 28; shift >= 0; shift -= 4) {
+        text += kDigits[(value >> shift) & 15u];
     }
     return text;
 }
@@ -66,7 +77,8 @@ std::vector<std::uint8_t> payload_of(const Message& message, MessageType& type) 
         }
         const bool is_int = data->sample_format == SampleFormat::int32;
         if ((is_int ? data->counts.size() : data->values.size()) != values) {
-            throw std::invalid_argument("data block: sample count does not match n_samples × n_channels");
+            throw std::invalid_argument(
+                "data block: sample count does not match n_samples × n_channels");
         }
         put(payload, data->first_sample_index);
         put(payload, data->device_time_ns);
@@ -99,8 +111,8 @@ DecodeError error(std::string reason, std::size_t discarded, bool crc = false) {
 }
 
 // Decodes a payload whose frame passed magic, version, length and CRC checks.
-DecodeResult decode_payload(MessageType type, Message message, std::span<const std::uint8_t> payload,
-                            std::size_t frame_bytes) {
+DecodeResult decode_payload(MessageType type, Message message,
+                            std::span<const std::uint8_t> payload, std::size_t frame_bytes) {
     switch (type) {
         case MessageType::hello: {
             const auto json = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
@@ -118,25 +130,50 @@ DecodeResult decode_payload(MessageType type, Message message, std::span<const s
                 hello.channel_units = json.value("channel_units", std::vector<std::string>{});
                 const int format = json.at("sample_format").get<int>();
                 if (format != 1 && format != 4) {
-                    return error("HELLO sample_format " + std::to_string(format) + " is not 1 (float32) or 4 (int32)",
+                    return error("HELLO sample_format " + std::to_string(format) +
+                                     " is not 1 (float32) or 4 (int32)",
                                  frame_bytes);
                 }
                 hello.sample_format = static_cast<SampleFormat>(format);
                 hello.device_clock_hz = json.value("device_clock_hz", std::int64_t{1'000'000'000});
                 if (hello.channel_names.empty() || hello.channel_names.size() > kMaxChannels) {
-                    return error("HELLO declares " + std::to_string(hello.channel_names.size()) + " channels (1-64)",
+                    return error("HELLO declares " + std::to_string(hello.channel_names.size()) +
+                                     " channels (1-64)",
+                                 frame_bytes);
+                }
+                if (!hello.channel_units.empty() &&
+                    hello.channel_units.size() != hello.channel_names.size()) {
+                    return error("HELLO has " + std::to_string(hello.channel_units.size()) +
+                                     " channel_units for " +
+                                     std::to_string(hello.channel_names.size()) + " channels",
+                                 frame_bytes);
+                }
+                if (hello.device_name.empty()) {
+                    return error("HELLO device_name is empty", frame_bytes);
+                }
+                if (!std::isfinite(hello.rate_hz) || hello.rate_hz < 0) {
+                    return error("HELLO rate_hz " + std::to_string(hello.rate_hz) +
+                                     " is not a finite number ≥ 0",
+                                 frame_bytes);
+                }
+                if (hello.device_clock_hz <= 0) {
+                    return error("HELLO device_clock_hz " + std::to_string(hello.device_clock_hz) +
+                                     " is not positive",
                                  frame_bytes);
                 }
                 message.body = std::move(hello);
                 return message;
             } catch (const nlohmann::json::exception& e) {
-                return error(std::string("HELLO field missing or of the wrong type: ") + e.what(), frame_bytes);
+                return error(std::string("HELLO field missing or of the wrong type: ") + e.what(),
+                             frame_bytes);
             }
         }
         case MessageType::data: {
             if (payload.size() < kDataPrefixBytes) {
-                return error("DATA payload of " + std::to_string(payload.size()) + " bytes is shorter than its 24-byte "
-                             "prefix", frame_bytes);
+                return error("DATA payload of " + std::to_string(payload.size()) +
+                                 " bytes is shorter than its 24-byte "
+                                 "prefix",
+                             frame_bytes);
             }
             DataBlock block;
             block.first_sample_index = get<std::uint64_t>(payload, 0);
@@ -145,20 +182,23 @@ DecodeResult decode_payload(MessageType type, Message message, std::span<const s
             block.n_channels = get<std::uint16_t>(payload, 18);
             const auto format = get<std::uint8_t>(payload, 20);
             if (format != 1 && format != 4) {
-                return error("DATA sample_format " + std::to_string(format) + " is not 1 or 4", frame_bytes);
+                return error("DATA sample_format " + std::to_string(format) + " is not 1 or 4",
+                             frame_bytes);
             }
             block.sample_format = static_cast<SampleFormat>(format);
             if (block.n_channels == 0 || block.n_channels > kMaxChannels || block.n_samples == 0 ||
                 block.n_samples > kMaxSamplesPerBlock) {
                 return error("DATA block of " + std::to_string(block.n_samples) + " samples × " +
-                                 std::to_string(block.n_channels) + " channels is outside 1-4096 × 1-64",
+                                 std::to_string(block.n_channels) +
+                                 " channels is outside 1-4096 × 1-64",
                              frame_bytes);
             }
             const std::size_t values = static_cast<std::size_t>(block.n_samples) * block.n_channels;
             if (payload.size() != kDataPrefixBytes + values * 4) {
                 return error("DATA payload is " + std::to_string(payload.size()) + " bytes; " +
-                                 std::to_string(block.n_samples) + " × " + std::to_string(block.n_channels) +
-                                 " samples need " + std::to_string(kDataPrefixBytes + values * 4),
+                                 std::to_string(block.n_samples) + " × " +
+                                 std::to_string(block.n_channels) + " samples need " +
+                                 std::to_string(kDataPrefixBytes + values * 4),
                              frame_bytes);
             }
             if (block.sample_format == SampleFormat::int32) {
@@ -173,10 +213,13 @@ DecodeResult decode_payload(MessageType type, Message message, std::span<const s
         }
         case MessageType::heartbeat: {
             if (payload.size() != 32) {
-                return error("HEARTBEAT payload must be 32 bytes, not " + std::to_string(payload.size()), frame_bytes);
+                return error(
+                    "HEARTBEAT payload must be 32 bytes, not " + std::to_string(payload.size()),
+                    frame_bytes);
             }
-            message.body = Heartbeat{get<std::int64_t>(payload, 0), get<std::uint64_t>(payload, 8),
-                                     get<std::uint64_t>(payload, 16), get<std::uint64_t>(payload, 24)};
+            message.body =
+                Heartbeat{get<std::int64_t>(payload, 0), get<std::uint64_t>(payload, 8),
+                          get<std::uint64_t>(payload, 16), get<std::uint64_t>(payload, 24)};
             return message;
         }
         case MessageType::status: {
@@ -188,19 +231,27 @@ DecodeResult decode_payload(MessageType type, Message message, std::span<const s
             return message;
         }
         case MessageType::bye:
+            if (!payload.empty()) {
+                return error(
+                    "BYE payload must be empty, not " + std::to_string(payload.size()) + " bytes",
+                    frame_bytes);
+            }
             message.body = Bye{};
             return message;
     }
     return error("unknown message type " + std::to_string(static_cast<int>(type)), frame_bytes);
 }
 
-// Validates a header; returns the payload length or an error (discarding the magic so a scan can resume).
+// Validates a header; returns the payload length or an error (discarding the magic so a scan can
+// resume).
 std::variant<std::size_t, DecodeError> check_header(std::span<const std::uint8_t> header) {
     if (!std::equal(kMagic.begin(), kMagic.end(), header.begin())) {
         return error("bad magic " + hex(header.first(4)), 1);
     }
     if (header[4] != kProtocolVersion) {
-        return error("protocol version " + std::to_string(header[4]) + " is not supported (this daemon speaks 1)", 4);
+        return error("protocol version " + std::to_string(header[4]) +
+                         " is not supported (this daemon speaks 1)",
+                     4);
     }
     const auto type = header[5];
     if (type != 1 && type != 2 && type != 3 && type != 4 && type != 7) {
@@ -209,6 +260,14 @@ std::variant<std::size_t, DecodeError> check_header(std::span<const std::uint8_t
     const auto length = get<std::uint32_t>(header, 16);
     if (length > kMaxPayloadBytes) {
         return error("payload length " + std::to_string(length) + " exceeds the 1 MiB limit", 4);
+    }
+    // The header CRC vouches for the length before a reader waits for (up to 1 MiB of) payload it
+    // announces.
+    const auto header_crc = get<std::uint32_t>(header, kHeaderCrcOffset);
+    if (header_crc != crc32c(header.first(kHeaderCrcOffset))) {
+        return error("header CRC mismatch: header says " + hex32(header_crc) + ", computed " +
+                         hex32(crc32c(header.first(kHeaderCrcOffset))),
+                     4, true);
     }
     return static_cast<std::size_t>(length);
 }
@@ -236,7 +295,7 @@ std::vector<std::uint8_t> encode(const Message& message) {
     put(frame, message.stream_id);
     put(frame, message.seq);
     put(frame, static_cast<std::uint32_t>(payload.size()));
-    put(frame, std::uint32_t{0});
+    put(frame, crc32c(frame));
     frame.insert(frame.end(), payload.begin(), payload.end());
     put(frame, crc32c(frame));
     return frame;
@@ -244,32 +303,33 @@ std::vector<std::uint8_t> encode(const Message& message) {
 
 DecodeResult decode_frame(std::span<const std::uint8_t> frame) {
     if (frame.size() < kHeaderBytes + kCrcBytes) {
-        return error("truncated frame: " + std::to_string(frame.size()) + " bytes, a frame has at least 28",
-                     frame.size());
+        return error(
+            "truncated frame: " + std::to_string(frame.size()) + " bytes, a frame has at least 28",
+            frame.size());
     }
     const auto checked = check_header(frame.first(kHeaderBytes));
     if (const auto* bad = std::get_if<DecodeError>(&checked)) {
-        return DecodeError{bad->reason, frame.size(), false};
+        return DecodeError{bad->reason, frame.size(), bad->crc_mismatch};
     }
     const std::size_t length = std::get<std::size_t>(checked);
     if (frame.size() != kHeaderBytes + length + kCrcBytes) {
-        return error("frame is " + std::to_string(frame.size()) + " bytes but its header announces " +
+        return error("frame is " + std::to_string(frame.size()) +
+                         " bytes but its header announces " +
                          std::to_string(kHeaderBytes + length + kCrcBytes),
                      frame.size());
     }
     const auto expected = get<std::uint32_t>(frame, kHeaderBytes + length);
     const auto actual = crc32c(frame.first(kHeaderBytes + length));
     if (expected != actual) {
-        return error("CRC mismatch: frame says " + hex(frame.subspan(kHeaderBytes + length, 4)) + ", computed " +
-                         std::to_string(actual),
+        return error("CRC mismatch: frame says " + hex32(expected) + ", computed " + hex32(actual),
                      frame.size(), true);
     }
     Message message;
     message.flags = get<std::uint16_t>(frame, 6);
     message.stream_id = get<std::uint32_t>(frame, 8);
     message.seq = get<std::uint32_t>(frame, 12);
-    return decode_payload(static_cast<MessageType>(frame[5]), std::move(message), frame.subspan(kHeaderBytes, length),
-                          frame.size());
+    return decode_payload(static_cast<MessageType>(frame[5]), std::move(message),
+                          frame.subspan(kHeaderBytes, length), frame.size());
 }
 
 void StreamDecoder::feed(std::span<const std::uint8_t> bytes) {
@@ -293,8 +353,9 @@ std::optional<DecodeResult> StreamDecoder::next() {
             skip = data.size() - (kMagic.size() - 1);
         }
         start_ += skip;
-        return DecodeError{"bad magic " + hex(data.first(4)) + ": skipped " + std::to_string(skip) + " bytes", skip,
-                           false};
+        return DecodeError{
+            "bad magic " + hex(data.first(4)) + ": skipped " + std::to_string(skip) + " bytes",
+            skip, false};
     }
     if (data.size() < kHeaderBytes) {
         return std::nullopt;
@@ -310,7 +371,8 @@ std::optional<DecodeResult> StreamDecoder::next() {
     }
     auto result = decode_frame(data.first(total));
     if (auto* bad = std::get_if<DecodeError>(&result)) {
-        // A corrupt frame: drop its magic and rescan, so a damaged length cannot swallow the frames after it.
+        // A corrupt frame: drop its magic and rescan, so a damaged length cannot swallow the frames
+        // after it.
         bad->bytes_discarded = kMagic.size();
         start_ += kMagic.size();
         return result;
@@ -319,7 +381,9 @@ std::optional<DecodeResult> StreamDecoder::next() {
     return result;
 }
 
-DecodeResult decode_datagram(std::span<const std::uint8_t> datagram) { return decode_frame(datagram); }
+DecodeResult decode_datagram(std::span<const std::uint8_t> datagram) {
+    return decode_frame(datagram);
+}
 
 std::vector<std::uint8_t> cobs_encode(std::span<const std::uint8_t> frame) {
     std::vector<std::uint8_t> out;

@@ -11,7 +11,8 @@ void StreamTracker::track_sequence(std::uint32_t seq) {
         expected_seq_ = seq + 1;
         return;
     }
-    // Serial numbers wrap at 2^32: a forward distance below 2^31 is "ahead", anything else "behind".
+    // Serial numbers wrap at 2^32: a forward distance below 2^31 is "ahead", anything else
+    // "behind".
     const std::uint32_t ahead = seq - *expected_seq_;
     if (ahead == 0) {
         ++*expected_seq_;
@@ -22,7 +23,9 @@ void StreamTracker::track_sequence(std::uint32_t seq) {
     }
 }
 
-void StreamTracker::on_message(std::uint32_t seq) { track_sequence(seq); }
+void StreamTracker::on_message(std::uint32_t seq) {
+    track_sequence(seq);
+}
 
 void StreamTracker::on_decode_error(bool crc_mismatch) {
     if (crc_mismatch) {
@@ -32,6 +35,11 @@ void StreamTracker::on_decode_error(bool crc_mismatch) {
     }
 }
 
+void StreamTracker::on_reconnect() {
+    expected_seq_.reset();
+    reconnected_ = true;
+}
+
 StreamTracker::Verdict StreamTracker::on_data(std::uint32_t seq, const DataBlock& block) {
     track_sequence(seq);
     ++counters_.data_messages;
@@ -39,7 +47,13 @@ StreamTracker::Verdict StreamTracker::on_data(std::uint32_t seq, const DataBlock
     Verdict verdict;
     const std::uint64_t first = block.first_sample_index;
     const std::uint64_t end = first + block.n_samples;
-    if (!next_index_ || first == *next_index_) {
+    const bool restarted = reconnected_ && next_index_ && first < *next_index_;
+    reconnected_ = false;
+    if (restarted) {
+        ++counters_.restarts;
+        recent_gaps_.clear();  // indices of the old counter mean nothing now
+        verdict.accept = true;
+    } else if (!next_index_ || first == *next_index_) {
         verdict.accept = true;
     } else if (first > *next_index_) {
         SampleGap gap{*next_index_, first - *next_index_, "sequence gap"};

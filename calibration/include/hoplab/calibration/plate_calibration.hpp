@@ -1,8 +1,8 @@
 #pragma once
 
-// Axis convention: the lab frame, z up, force = ground reaction on the body, so Fz > 0 when someone stands on the
-// plate; x and y in the plate's surface. Moments are about the plate's transducer origin, which lies
-// `surface_height_m` below the surface centre.
+// Axis convention: the lab frame, z up, force = ground reaction on the body, so Fz > 0 when someone
+// stands on the plate; x and y in the plate's surface. Moments are about the plate's transducer
+// origin, which lies `surface_height_m` below the surface centre.
 
 #include <array>
 #include <cstddef>
@@ -21,32 +21,65 @@ struct Wrench {
     bool operator==(const Wrench&) const = default;
 };
 
-// Centre of pressure on the surface, relative to the surface centre, and the free moment about the vertical.
+// Centre of pressure on the surface, relative to the surface centre, and the free moment about the
+// vertical.
 struct CentreOfPressure {
     double x_m = 0, y_m = 0, free_moment_nm = 0;
 };
 
-enum class PlateModel { six_channel };
+enum class PlateModel { six_channel, load_cells };
+
+// One vertical load cell of a home-built plate: its position on the surface (metres from the
+// surface centre, lab axes) and its linear model F = gain · (raw − offset), F in N along +z.
+struct LoadCell {
+    double x_m = 0, y_m = 0;
+    double gain_n_per_count = 1;
+    double offset_counts = 0;
+};
 
 // A calibration file or value that cannot be used, naming the source, field and value.
 class CalibrationError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
-// A six-channel plate (Fx Fy Fz Mx My Mz): per channel a zero offset (raw units, set by tare) and a gain (N or N·m
-// per raw unit), then a 6×6 calibration (cross-talk) matrix: load = C · ((raw − offset) ∘ gain).
+// A six-channel plate (Fx Fy Fz Mx My Mz): per channel a zero offset (raw units, set by tare) and a
+// gain (N or N·m per raw unit), then a 6×6 calibration (cross-talk) matrix: load = C · ((raw −
+// offset) ∘ gain).
 class PlateCalibration {
-public:
-    PlateCalibration();  // an identity plate (gain 1, offset 0): a placeholder value, not a usable calibration
+  public:
+    // An identity six-channel plate (gain 1, offset 0, no serial): a default for containers, not a
+    // calibration.
+    PlateCalibration();
     static PlateCalibration from_toml(std::string_view text, std::string_view source_name);
     std::string to_toml() const;  // lossless: from_toml(to_toml()) == *this
-    static PlateCalibration six_channel_diagonal(std::string serial, std::array<double, 6> gain_per_count,
-                                                 std::array<double, 6> offset_counts, double origin_z_m);
+    static PlateCalibration six_channel_diagonal(std::string serial,
+                                                 std::array<double, 6> gain_per_count,
+                                                 std::array<double, 6> offset_counts,
+                                                 double origin_z_m);
+    // A six-channel plate with a full calibration matrix (row-major, load = C · ((raw − offset) ∘
+    // gain)). Throws CalibrationError for a gain ≤ 0, a non-finite value, a singular matrix or a
+    // surface height outside 0–0.5 m.
+    static PlateCalibration six_channel(std::string serial,
+                                        const std::array<double, 36>& matrix_row_major,
+                                        std::array<double, 6> gain_per_count,
+                                        std::array<double, 6> offset_counts,
+                                        double surface_height_m);
 
-    PlateModel model() const { return PlateModel::six_channel; }
+    // A plate of 3 to kMaxLoadCells vertical load cells (METHODS §7): Fz = ΣFᵢ, Mx = ΣyᵢFᵢ, My =
+    // −ΣxᵢFᵢ about the surface centre (surface height 0), no shear. Throws CalibrationError for
+    // fewer than 3 or more than kMaxLoadCells cells, a gain ≤ 0, a non-finite value or cells on one
+    // line (COP undefined).
+    static constexpr std::size_t kMaxLoadCells = 16;
+    static PlateCalibration load_cell_plate(std::string serial, std::span<const LoadCell> cells);
+
+    PlateModel model() const { return model_; }
     const std::string& serial() const { return serial_; }
-    std::size_t channel_count() const { return 6; }
+    std::size_t channel_count() const { return offsets_.size(); }  // 6, or the number of load cells
+    // Load cells only (empty for six-channel plates): cell positions, metres from the surface
+    // centre.
+    std::span<const double> cell_x_m() const { return cell_x_m_; }
+    std::span<const double> cell_y_m() const { return cell_y_m_; }
     std::span<const double> offsets() const { return offsets_; }
     std::span<const double> gains() const { return gains_; }
     const std::array<double, 36>& matrix() const { return matrix_; }  // row-major
@@ -64,7 +97,12 @@ public:
 
     bool operator==(const PlateCalibration&) const = default;
 
-private:
+  private:
+    void check_cell_geometry(
+        const std::string& source) const;  // throws CalibrationError naming source
+    PlateModel model_ = PlateModel::six_channel;
+    std::vector<double> cell_x_m_;
+    std::vector<double> cell_y_m_;
     std::string serial_;
     std::string provenance_;
     std::vector<double> offsets_;
@@ -73,5 +111,12 @@ private:
     std::array<double, 36> inverse_{};
     double surface_height_m_ = 0;
 };
+
+// METHODS §6.1 in any frame: the point on the surface plane z = surface_z_m (same frame and origin
+// as the moments) where a wrench measured about the origin acts, and the free moment about the
+// vertical. nullopt when |Fz| is below threshold_n, so it serves action (z-down) and reaction
+// (z-up) data alike.
+std::optional<CentreOfPressure> centre_of_pressure_at(const Wrench& w, double surface_z_m,
+                                                      double threshold_n);
 
 }  // namespace hoplab::calibration

@@ -1,22 +1,102 @@
 #pragma once
 
+// Digital IIR filters as cascades of second-order sections (SOS), designed in hertz.
+//
+// Design: Butterworth low-pass by the bilinear transform with pre-warping, the same poles as
+// scipy.signal.butter(order, cutoff_hz, fs=sample_rate_hz, output="sos"); each section is scaled to
+// unit DC gain (scipy puts the whole gain in the first section, which changes results only by
+// rounding). The notch is scipy.signal.iirnotch (Orfanidis 1996).
+//
+// Zero-phase filtering reproduces scipy.signal.sosfiltfilt with its defaults: odd extension of
+// padlen samples at each end (padlen = 3·(2·sections + 1 − first-order sections)), each pass
+// started from the step steady state (sosfilt_zi) scaled by the first sample the pass sees. Causal
+// filtering (live use) runs the same sections forward. Neither filter allocates per sample: buffers
+// are sized once per call or per object.
+
+#include <cstddef>
 #include <span>
 #include <vector>
 
 namespace hoplab::processing {
 
-// One second-order section, transposed direct form II, a0 = 1.
+// One second-order section, transposed direct form II, a0 = 1. A first-order section has b2 = a2 =
+// 0.
 struct Biquad {
     double b0 = 1, b1 = 0, b2 = 0, a1 = 0, a2 = 0;
 };
 
-// 2nd-order Butterworth low-pass by the bilinear transform with pre-warping (scipy.signal.butter(2, cutoff_hz,
-// fs=sample_rate_hz)). Throws std::invalid_argument unless 0 < cutoff_hz < 0.45·sample_rate_hz.
+// Butterworth low-pass of `order` (1..12) with design cutoff `cutoff_hz` (−3 dB of one pass).
+// Throws std::invalid_argument unless sample_rate_hz > 0 and 0 < cutoff_hz < 0.45·sample_rate_hz
+// (METHODS §1.1: refuse rather than silently skip), or when the order is outside 1..12.
+std::vector<Biquad> butterworth_lowpass(int order, double cutoff_hz, double sample_rate_hz);
+
+// 2nd-order Butterworth low-pass as one section (the METHODS §1.1 default per pass).
 Biquad butterworth_lowpass2(double cutoff_hz, double sample_rate_hz);
 
-// Zero-phase forward–backward filtering with scipy's default edge handling (sosfiltfilt: odd extension of
-// 3·(2·sections + 1) = 9 samples, initial state from the step steady state). Throws std::invalid_argument when the
-// signal is not longer than the padding or holds a non-finite value.
+// Second-order IIR notch at notch_hz with quality factor q (−3 dB width notch_hz/q). Throws
+// std::invalid_argument unless 0 < notch_hz < sample_rate_hz/2 and q > 0.
+Biquad iir_notch(double notch_hz, double q, double sample_rate_hz);
+
+// Zero-phase forward–backward filter with scipy's default (sosfiltfilt) edge handling.
+class ZeroPhaseFilter {
+  public:
+    // Throws std::invalid_argument for an empty cascade.
+    explicit ZeroPhaseFilter(std::vector<Biquad> sections);
+
+    // scipy's padlen: the input must be longer than this.
+    [[nodiscard]] std::size_t pad_samples() const { return pad_; }
+
+    // Number of samples after which the filter's transient (its impulse response) has decayed below
+    // relative_tolerance of its largest value. Filtering a window that reaches this far beyond a
+    // region on both sides gives, inside the region, the whole-record result to about that relative
+    // tolerance.
+    [[nodiscard]] std::size_t settle_samples(double relative_tolerance) const;
+
+    // Filters x into out (same length; may not alias x). Throws std::invalid_argument when x is not
+    // longer than pad_samples(), the lengths differ or x holds a non-finite value. Reuses an
+    // internal buffer: not thread-safe on one object.
+    void apply(std::span<const double> x, std::span<double> out);
+    [[nodiscard]] std::vector<double> apply(std::span<const double> x);
+
+    // Filters many independent signals; outputs[i] equals apply(inputs[i]) exactly (same
+    // arithmetic). Groups of four signals run interleaved, which hides the latency of the recursive
+    // filter (≈ 3–4× the throughput of one at a time). Same preconditions and exceptions as apply()
+    // for each pair; inputs.size() must equal outputs.size().
+    void apply_many(std::span<const std::span<const double>> inputs,
+                    std::span<const std::span<double>> outputs);
+
+    [[nodiscard]] std::span<const Biquad> sections() const { return sections_; }
+
+  private:
+    std::vector<Biquad> sections_;
+    std::vector<double>
+        zi_;  // per section: steady-state (z1, z2) for a unit step at the cascade input
+    std::size_t pad_ = 0;
+    std::vector<double> work_;
+    std::vector<double> lanes_work_;
+};
+
+// Convenience: ZeroPhaseFilter(sections).apply(x).
+std::vector<double> filtfilt(std::span<const Biquad> sections, std::span<const double> x);
 std::vector<double> filtfilt(const Biquad& section, std::span<const double> x);
+
+// Causal (one-pass, real-time) filter; keeps its state between calls.
+class CausalFilter {
+  public:
+    // Throws std::invalid_argument for an empty cascade.
+    explicit CausalFilter(std::vector<Biquad> sections);
+
+    // Sets the state to the steady state of a constant input `level` (no start-up transient from
+    // there).
+    void reset(double level = 0.0);
+    [[nodiscard]] double step(double x);
+    // in and out may be the same span; throws std::invalid_argument when the lengths differ.
+    void process(std::span<const double> in, std::span<double> out);
+
+  private:
+    std::vector<Biquad> sections_;
+    std::vector<double> zi_;
+    std::vector<double> state_;  // (z1, z2) per section
+};
 
 }  // namespace hoplab::processing

@@ -1,7 +1,8 @@
 #pragma once
 
-// What the left-against-right view shows, computed without Qt: each limb's hop contacts overlaid (aligned at
-// touchdown, min/max-decimated), the metric rows with LSI and flags, and the labels a PT reads.
+// What the left-against-right view shows, computed without Qt: each limb's hop contacts overlaid
+// (aligned at touchdown, min/max-decimated), the metric rows with LSI and flags, and the labels a
+// PT reads.
 
 #include <hoplab/processing/symmetry.hpp>
 #include <hoplab/processing/trial_analysis.hpp>
@@ -34,13 +35,18 @@ struct LimbComparison {
     double max_time_s = 0;
 };
 
-// Min/max decimation: for each of `columns` equal bins of x, the first-occurring of min and max, then the other,
-// so every extreme of the input survives. Inputs with ≤ 2·columns points are returned unchanged.
+// Min/max decimation: for each of `columns` equal bins of x, the first-occurring of min and max,
+// then the other, so every extreme of the input survives. Inputs with ≤ 2·columns points are
+// returned unchanged.
 std::vector<Point> decimate_min_max(const std::vector<Point>& points, std::size_t columns);
 
-// Builds the comparison from a recording: the last complete single-leg trial of each limb in the same protocol,
-// re-analysed from its calibrated force. Throws std::runtime_error naming the file and what is missing.
+// Builds the comparison from a recording: the last complete single-leg trial of each limb in the
+// same protocol, re-analysed from its calibrated force. Throws std::runtime_error naming the file
+// and what is missing.
 LimbComparison load_limb_comparison(const std::filesystem::path& recording);
+
+// The metric's name for a PT ("jump_height_m" → "jump height"); unknown names pass through.
+std::string metric_name(const std::string& metric);
 
 // The row's text for a chart label, e.g. "jump height\nLSI 85.0 % · right weaker".
 std::string metric_label(const processing::SymmetryRow& row);

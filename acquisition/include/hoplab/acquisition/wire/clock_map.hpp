@@ -4,26 +4,40 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <utility>
 
 namespace hoplab::acquisition::wire {
 
-// Device clock → host steady clock, host = host_ref + (device − device_ref)·slope, fitted continuously by least
-// squares over the last kWindow (device time, host receive time) pairs. Receive delays bias the offset by their mean
-// (microseconds on loopback); the slope (drift) is unbiased.
+// Device clock → host steady clock: host_ns = host_at_reference + slope·(device_ns −
+// device_reference), refitted on every add() over the last kWindow (device time, host receive time)
+// pairs. The fit is the lower envelope of the pairs: the line below every pair that lies closest to
+// them (the edge of their lower convex hull above the pairs' mean device time). A receive delay
+// only ever adds to the host time, so the least-delayed pairs carry the clock relation and the rest
+// are ignored — unlike a least-squares line, which would absorb the mean delay and follow its
+// fluctuations. The smallest receive delay (the transport's constant latency, microseconds on a
+// LAN) remains in the offset; it is the same for devices on the same link and transport.
+// Preconditions: device times of one ClockMap come from one continuous device clock (call reset()
+// after a device restart); host times from one steady clock.
 class ClockMap {
-public:
+  public:
     static constexpr std::size_t kWindow = 1024;
     void add(std::int64_t device_ns, std::int64_t host_ns);
+    // Forgets every pair (a device restart starts a new clock).
+    void reset();
+    // The host steady-clock time of a device time; nullopt before the first pair.
     std::optional<std::int64_t> to_host_ns(std::int64_t device_ns) const;
+    // Host clock rate relative to the device's, in parts per million: (slope − 1)·10^6; 0 before
+    // two distinct pairs.
     double drift_ppm() const { return (slope_ - 1.0) * 1e6; }
-    std::int64_t offset_ns() const;  // host − device at the latest device time
+    // host − device at the newest pair's device time, ns; 0 before the first pair.
+    std::int64_t offset_ns() const;
     std::size_t pairs() const { return pairs_.size(); }
 
-private:
+  private:
     void fit();
     std::deque<std::pair<std::int64_t, std::int64_t>> pairs_;
-    std::int64_t device_ref_ = 0;
-    double host_at_ref_ = 0;
+    std::int64_t device_reference_ns_ = 0;
+    double host_at_reference_ns_ = 0;
     double slope_ = 1.0;
 };
 

@@ -14,10 +14,12 @@ namespace hoplab::acquisition::wire {
 // CRC-32C (Castagnoli), as used in every frame's trailer.
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes);
 
-// Header + payload + CRC. Throws std::invalid_argument for a message that violates the protocol's bounds.
+// Header + payload + CRC. Throws std::invalid_argument for a message that violates the protocol's
+// bounds.
 std::vector<std::uint8_t> encode(const Message& message);
 
-// Why bytes were rejected; `crc_mismatch` distinguishes corruption in transit from malformed content.
+// Why bytes were rejected; `crc_mismatch` distinguishes corruption in transit from malformed
+// content.
 struct DecodeError {
     std::string reason;
     std::size_t bytes_discarded = 0;
@@ -28,15 +30,16 @@ using DecodeResult = std::variant<Message, DecodeError>;
 // One complete frame (header, payload, CRC) → message, or why not.
 DecodeResult decode_frame(std::span<const std::uint8_t> frame);
 
-// Byte-stream decoder (TCP): feed bytes as they arrive; next() yields complete messages or errors, resynchronising
-// on the next magic after an error. Holds at most one frame (≤ header + kMaxPayloadBytes + CRC) plus one read.
+// Byte-stream decoder (TCP): feed bytes as they arrive; next() yields complete messages or errors,
+// resynchronising on the next magic after an error. Holds at most one frame (≤ header +
+// kMaxPayloadBytes + CRC) plus one read.
 class StreamDecoder {
-public:
+  public:
     void feed(std::span<const std::uint8_t> bytes);
     std::optional<DecodeResult> next();
     std::size_t buffered() const { return buffer_.size() - start_; }
 
-private:
+  private:
     std::vector<std::uint8_t> buffer_;
     std::size_t start_ = 0;
 };
@@ -49,12 +52,13 @@ std::vector<std::uint8_t> cobs_encode(std::span<const std::uint8_t> frame);
 std::optional<std::vector<std::uint8_t>> cobs_decode(std::span<const std::uint8_t> encoded);
 
 class CobsDecoder {
-public:
-    static constexpr std::size_t kMaxEncodedBytes = kHeaderBytes + kMaxPayloadBytes + kCrcBytes + 4200;
+  public:
+    static constexpr std::size_t kMaxEncodedBytes =
+        kHeaderBytes + kMaxPayloadBytes + kCrcBytes + 4200;
     void feed(std::span<const std::uint8_t> bytes);
     std::optional<DecodeResult> next();
 
-private:
+  private:
     std::vector<std::uint8_t> pending_;  // bytes of the frame being received
     std::vector<std::vector<std::uint8_t>> complete_;
     std::size_t overflow_bytes_ = 0;

@@ -2,6 +2,7 @@
 
 // The messages of hoplab's device wire protocol, version 1 (docs/protocol.md).
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -21,7 +22,7 @@ enum class SampleFormat : std::uint8_t { float32 = 1, int32 = 4 };  // codes reu
 
 // Sent once per stream on every (re)connection: what the device is and what its channels mean.
 struct Hello {
-    std::string device_name;  // the daemon matches this against its configured devices
+    std::string device_name;            // the daemon matches this against its configured devices
     std::string model, serial, layout;  // layout: "fxyz_mxyz", "kistler8", "cells4", ...
     double rate_hz = 0;
     std::vector<std::string> channel_names, channel_units;
@@ -32,8 +33,9 @@ struct Hello {
 
 // A block of consecutive samples, row-major n_samples × n_channels.
 struct DataBlock {
-    std::uint64_t first_sample_index = 0;  // the device's running sample counter of the first sample
-    std::int64_t device_time_ns = 0;       // device clock at the first sample; 0 = unknown
+    std::uint64_t first_sample_index =
+        0;                            // the device's running sample counter of the first sample
+    std::int64_t device_time_ns = 0;  // device clock at the first sample; 0 = unknown
     std::uint16_t n_samples = 0;
     std::uint16_t n_channels = 0;
     SampleFormat sample_format = SampleFormat::int32;

@@ -1,0 +1,50 @@
+#pragma once
+
+// Contact and flight detection (METHODS §3) on the unfiltered vertical force.
+//
+// 1. above[k] = F[k] ≥ θ_on while in flight, F[k] ≥ θ_off while in contact (θ_on = θ_off +
+// hysteresis).
+// 2. Run-length encoding; contact runs shorter than min_contact_s become flight, then flight runs
+// shorter than
+//    min_flight_s between two contacts become contact (double taps), in that fixed order.
+// 3. θ = max(threshold_floor_n, |μ0| + k·σ0), μ0 and σ0 from the flight samples 20 ms in from each
+// flight edge of a
+//    first detection at the floor; exactly one re-detection, so the result is deterministic.
+// Crossing instants are interpolated linearly between the bracketing samples (crossing_time_s).
+
+#include <hoplab/processing/trial_analysis.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace hoplab::processing {
+
+// One run of samples [begin, end) in one state, after debouncing. Runs alternate and cover the
+// whole record.
+struct StateRun {
+    bool contact = false;
+    std::size_t begin = 0, end = 0;
+};
+
+struct EventDetection {
+    double threshold_N = 0;     // θ_off: take-off level
+    double threshold_on_N = 0;  // θ_on: touchdown level (θ_off + hysteresis)
+    std::vector<StateRun> runs;
+    std::size_t merged_flights = 0;  // double taps merged by min_flight_s
+    std::optional<double> flight_noise_mean_N, flight_noise_sd_N;
+    std::size_t flight_noise_samples = 0;
+};
+
+// Throws std::invalid_argument for sample_rate_hz ≤ 0 or an empty signal. Expects finite samples
+// (analyze_trial checks them).
+EventDetection detect_events(std::span<const double> fz_n, double sample_rate_hz,
+                             const AnalysisSettings& settings);
+
+// Time (s from the first sample) where the straight line between samples sample−1 and sample
+// crosses level_n. Throws std::invalid_argument when sample is 0 or past the end.
+double crossing_time_s(std::span<const double> fz_n, std::size_t sample, double level_n,
+                       double sample_rate_hz);
+
+}  // namespace hoplab::processing

@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+"""Runs hoplab_processing_bench and the scipy reference pipeline on the same signals, in the same run, and prints
+one table of throughput (samples/s) and the ratio C++ / scipy. Builds nothing.
+
+  /usr/bin/python3 scripts/bench/processing_vs_scipy.py BUILD_DIR [--min-time SECONDS]
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("build_dir", type=pathlib.Path)
+    parser.add_argument("--min-time", default="1.0")
+    args = parser.parse_args()
+    bench = args.build_dir / "bin" / "hoplab_processing_bench"
+    if not bench.exists():
+        sys.exit(f"{bench} not found: build the hoplab_processing_bench target first")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, HERE / "scipy_pipeline.py", "--write-signals", tmp], check=True)
+        env = dict(os.environ, HOPLAB_BENCH_SIGNAL_DIR=tmp)
+        out = subprocess.run([bench, "--benchmark_format=json", f"--benchmark_min_time={args.min_time}"],
+                             env=env, check=True, capture_output=True, text=True).stdout
+        cpp = {}
+        for b in json.loads(out)["benchmarks"]:
+            name, n = b["name"].split("/")
+            cpp.setdefault(name, {})[int(n)] = b["items_per_second"]
+        scipy_out = subprocess.run([sys.executable, HERE / "scipy_pipeline.py", "--signals", tmp], check=True,
+                                   capture_output=True, text=True).stdout
+        ref = {case: {int(n): v for n, v in values.items()} for case, values in json.loads(scipy_out).items()}
+    rows = [("filtering (zero-phase Butterworth, whole record)", "FilterWholeRecord", "filter"),
+            ("event detection", "EventDetection", "events"),
+            ("per-trial: literal C++ port of the scipy pipeline", "PortOfScipy", "pipeline"),
+            ("per-trial: hoplab analyze_trial (every metric)", "AnalyzeTrial", "pipeline")]
+    print(f"| case | samples | hoplab C++ (samples/s) | scipy/numpy (samples/s) | ratio |")
+    print("|---|---|---|---|---|")
+    for label, cpp_name, ref_name in rows:
+        for n in sorted(cpp[cpp_name]):
+            c = cpp[cpp_name][n]
+            r = ref[ref_name][n]
+            print(f"| {label} | {n:.0e} | {c:.3g} | {r:.3g} | {c / r:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
