@@ -1,12 +1,12 @@
 #include <hoplab/acquisition/control_client.hpp>
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 namespace hoplab::acquisition {
 
@@ -14,19 +14,24 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-ControlClient::ControlClient(std::string host, std::uint16_t port, std::string token, std::chrono::milliseconds timeout)
+ControlClient::ControlClient(std::string host, std::uint16_t port, std::string token,
+                             std::chrono::milliseconds timeout)
     : host_(std::move(host)), port_(port), token_(std::move(token)), timeout_(timeout) {}
 
-ControlResponse ControlClient::get(const std::string& target) const { return raw("GET", target, ""); }
+ControlResponse ControlClient::get(const std::string& target) const {
+    return raw("GET", target, "");
+}
 
 ControlResponse ControlClient::post(const std::string& target, const nlohmann::json& body) const {
     return raw("POST", target, body.dump());
 }
 
-ControlResponse ControlClient::del(const std::string& target) const { return raw("DELETE", target, ""); }
+ControlResponse ControlClient::del(const std::string& target) const {
+    return raw("DELETE", target, "");
+}
 
-ControlResponse ControlClient::raw(const std::string& method, const std::string& target, const std::string& body,
-                                   const std::string& content_type) const {
+ControlResponse ControlClient::raw(const std::string& method, const std::string& target,
+                                   const std::string& body, const std::string& content_type) const {
     const std::string where = fmt::format("http://{}:{}{}", host_, port_, target);
     try {
         asio::io_context io;
@@ -56,7 +61,8 @@ ControlResponse ControlClient::raw(const std::string& method, const std::string&
         if (content.starts_with("application/json")) {
             result.body = nlohmann::json::parse(response.body(), nullptr, false);
             if (result.body.is_discarded()) {
-                throw ControlClientError(fmt::format("{}: the daemon answered malformed JSON", where));
+                throw ControlClientError(
+                    fmt::format("{}: the daemon answered malformed JSON", where));
             }
         } else {
             result.body = response.body();

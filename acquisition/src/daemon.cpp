@@ -6,12 +6,12 @@
 #include <hoplab/acquisition/session_controller.hpp>
 #include <hoplab/acquisition/simulated_amplifier.hpp>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <fstream>
@@ -26,13 +26,15 @@ void check_exposure(const DaemonConfig& config) {
             continue;
         }
         if (!config.allow_remote) {
-            throw ConfigError(fmt::format("refusing to listen on {}: it is not a loopback address; pass "
-                                          "--allow-remote and a token (--token-file) to expose the daemon",
-                                          endpoint->address));
+            throw ConfigError(
+                fmt::format("refusing to listen on {}: it is not a loopback address; pass "
+                            "--allow-remote and a token (--token-file) to expose the daemon",
+                            endpoint->address));
         }
         if (config.token.size() < 16) {
-            throw ConfigError(fmt::format("refusing to listen on {} without a bearer token of at least 16 characters",
-                                          endpoint->address));
+            throw ConfigError(fmt::format(
+                "refusing to listen on {} without a bearer token of at least 16 characters",
+                endpoint->address));
         }
     }
 }
@@ -62,7 +64,8 @@ struct Daemon::Impl {
         live_timer.expires_after(std::chrono::milliseconds(33));
         live_timer.async_wait([this](boost::system::error_code ec) {
             if (!ec) {
-                controller.publish_live([this](const std::string& message) { live.publish(message); });
+                controller.publish_live(
+                    [this](const std::string& message) { live.publish(message); });
                 schedule_live();
             }
         });
@@ -102,11 +105,14 @@ int Daemon::run() {
         d.simulator->start();
     }
     spdlog::info("hoplabd listening: control API http://{}:{}, devices tcp://{}:{}, data in {}",
-                 d.options.config.http.address, d.http.port(), d.options.config.device_listen.address,
-                 d.devices.port(), d.options.config.data_dir.string());
+                 d.options.config.http.address, d.http.port(),
+                 d.options.config.device_listen.address, d.devices.port(),
+                 d.options.config.data_dir.string());
     if (d.options.ready_file) {
         std::ofstream ready(*d.options.ready_file);
-        ready << nlohmann::json{{"http_port", d.http.port()}, {"device_port", d.devices.port()}, {"pid", getpid()}}
+        ready << nlohmann::json{{"http_port", d.http.port()},
+                                {"device_port", d.devices.port()},
+                                {"pid", getpid()}}
                      .dump()
               << "\n";
     }

@@ -33,7 +33,8 @@ void reject_unknown_keys(const toml::table& table, std::initializer_list<std::st
     }
 }
 
-std::string required_string(const toml::table& table, std::string_view key, const std::string& where) {
+std::string required_string(const toml::table& table, std::string_view key,
+                            const std::string& where) {
     const auto* node = table.get(key);
     if (node == nullptr) {
         throw ConfigError(fmt::format("{}: missing key '{}'", where, key));
@@ -51,8 +52,8 @@ bool is_safe_identifier(std::string_view text) {
         return false;
     }
     return std::all_of(text.begin(), text.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-';
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
     });
 }
 
@@ -101,9 +102,10 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
     config.devices.clear();
     if (const auto* daemon = root["daemon"].as_table()) {
         const std::string where = name + ": [daemon]";
-        reject_unknown_keys(*daemon,
-                            {"listen", "device_listen", "data_dir", "flush_interval_ms", "lab", "allow_remote"},
-                            where);
+        reject_unknown_keys(
+            *daemon,
+            {"listen", "device_listen", "data_dir", "flush_interval_ms", "lab", "allow_remote"},
+            where);
         if (auto v = (*daemon)["listen"].value<std::string>()) {
             config.http = parse_endpoint(*v, where + " listen");
         }
@@ -116,7 +118,8 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
         if (const auto* node = daemon->get("flush_interval_ms")) {
             const auto ms = node->value<std::int64_t>();
             if (!ms || *ms < 10 || *ms > 10'000) {
-                throw ConfigError(fmt::format("{} flush_interval_ms: must be an integer from 10 to 10000", where));
+                throw ConfigError(fmt::format(
+                    "{} flush_interval_ms: must be an integer from 10 to 10000", where));
             }
             config.flush_interval = std::chrono::milliseconds(*ms);
         }
@@ -130,7 +133,8 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
 
     const auto* devices = root["device"].as_array();
     if (devices == nullptr || devices->empty()) {
-        throw ConfigError(fmt::format("{}: no [[device]] tables: at least one device is needed", name));
+        throw ConfigError(
+            fmt::format("{}: no [[device]] tables: at least one device is needed", name));
     }
     std::set<std::string> names;
     for (std::size_t i = 0; i < devices->size(); ++i) {
@@ -143,15 +147,16 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
         DeviceConfig device;
         device.name = required_string(*table, "name", where);
         if (!is_safe_identifier(device.name)) {
-            throw ConfigError(fmt::format("{} name: '{}' must be 1-64 characters of A-Z a-z 0-9 _ -", where,
-                                          device.name));
+            throw ConfigError(fmt::format(
+                "{} name: '{}' must be 1-64 characters of A-Z a-z 0-9 _ -", where, device.name));
         }
         if (!names.insert(device.name).second) {
             throw ConfigError(fmt::format("{} name: '{}' is configured twice", where, device.name));
         }
         const std::string transport = required_string(*table, "transport", where);
         if (transport != "tcp") {
-            throw ConfigError(fmt::format("{} transport: '{}' is not one of: tcp", where, transport));
+            throw ConfigError(
+                fmt::format("{} transport: '{}' is not one of: tcp", where, transport));
         }
         if (const auto* limb = table->get("limb")) {
             const auto text = limb->value<std::string>();
@@ -165,8 +170,8 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
             file.parent_path() / required_string(*table, "calibration", where);
         device.calibration_source = calibration_path.string();
         try {
-            device.calibration =
-                calibration::PlateCalibration::from_toml(read_text(calibration_path), device.calibration_source);
+            device.calibration = calibration::PlateCalibration::from_toml(
+                read_text(calibration_path), device.calibration_source);
         } catch (const calibration::CalibrationError& error) {
             throw ConfigError(fmt::format("{} calibration: {}", where, error.what()));
         }

@@ -2,12 +2,12 @@
 #include <hoplab/acquisition/session_controller.hpp>
 #include <hoplab/acquisition/wire/codec.hpp>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <map>
@@ -17,7 +17,8 @@ namespace hoplab::acquisition {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-DeviceServer::DeviceServer(asio::io_context& io, const Endpoint& endpoint, SessionController& controller)
+DeviceServer::DeviceServer(asio::io_context& io, const Endpoint& endpoint,
+                           SessionController& controller)
     : io_(io), acceptor_(io), controller_(controller) {
     const tcp::endpoint where(asio::ip::make_address(endpoint.address), endpoint.port);
     acceptor_.open(where.protocol());
@@ -26,9 +27,13 @@ DeviceServer::DeviceServer(asio::io_context& io, const Endpoint& endpoint, Sessi
     acceptor_.listen();
 }
 
-std::uint16_t DeviceServer::port() const { return acceptor_.local_endpoint().port(); }
+std::uint16_t DeviceServer::port() const {
+    return acceptor_.local_endpoint().port();
+}
 
-void DeviceServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void DeviceServer::start() {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+}
 
 void DeviceServer::close() {
     boost::system::error_code ignored;
@@ -58,8 +63,8 @@ asio::awaitable<void> DeviceServer::accept_loop() {
 asio::awaitable<void> DeviceServer::serve(std::shared_ptr<tcp::socket> socket) {
     boost::system::error_code ec;
     const auto remote = socket->remote_endpoint(ec);
-    const std::string peer = ec ? std::string("unknown peer") : fmt::format("{}:{}", remote.address().to_string(),
-                                                                            remote.port());
+    const std::string peer = ec ? std::string("unknown peer")
+                                : fmt::format("{}:{}", remote.address().to_string(), remote.port());
     wire::StreamDecoder decoder;
     std::map<std::uint32_t, std::size_t> streams;  // stream_id → device index, bound by HELLO
     std::array<std::uint8_t, 64 * 1024> buffer{};
@@ -68,8 +73,8 @@ asio::awaitable<void> DeviceServer::serve(std::shared_ptr<tcp::socket> socket) {
     bool open = true;
 
     while (open) {
-        const std::size_t n =
-            co_await socket->async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+        const std::size_t n = co_await socket->async_read_some(
+            asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec != asio::error::eof) {
                 reason = ec.message();
@@ -81,7 +86,8 @@ asio::awaitable<void> DeviceServer::serve(std::shared_ptr<tcp::socket> socket) {
             if (auto* error = std::get_if<wire::DecodeError>(&*result)) {
                 garbage_bytes += error->bytes_discarded;
                 spdlog::warn("{}: {}", peer, error->reason);
-                // Which stream a bad frame belonged to is unknowable; charge the connection's only stream if it has one.
+                // Which stream a bad frame belonged to is unknowable; charge the connection's only
+                // stream if it has one.
                 if (streams.size() == 1) {
                     controller_.on_decode_error(streams.begin()->second, error->crc_mismatch);
                 }
@@ -97,7 +103,8 @@ asio::awaitable<void> DeviceServer::serve(std::shared_ptr<tcp::socket> socket) {
             if (auto* hello = std::get_if<wire::Hello>(&message.body)) {
                 const auto device = controller_.find_device(hello->device_name);
                 if (!device) {
-                    reason = fmt::format("unknown device '{}' (not in the daemon's configuration)", hello->device_name);
+                    reason = fmt::format("unknown device '{}' (not in the daemon's configuration)",
+                                         hello->device_name);
                     controller_.on_rejected_connection(peer, reason);
                     open = false;
                     break;

@@ -1,19 +1,19 @@
 #include <hoplab/acquisition/device_sim.hpp>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <csignal>
 #include <istream>
 #include <ostream>
 #include <sstream>
-#include <unistd.h>
 
 namespace hoplab::acquisition {
 
@@ -37,7 +37,8 @@ void parse_connect_url(const std::string& url, AmplifierOptions& amplifier) {
     char* end = nullptr;
     const unsigned long value = std::strtoul(port.c_str(), &end, 10);
     if (port.empty() || *end != '\0' || value == 0 || value > 65535) {
-        throw std::invalid_argument(fmt::format("--connect '{}': port '{}' is not 1-65535", url, port));
+        throw std::invalid_argument(
+            fmt::format("--connect '{}': port '{}' is not 1-65535", url, port));
     }
     amplifier.port = static_cast<std::uint16_t>(value);
 }
@@ -45,23 +46,27 @@ void parse_connect_url(const std::string& url, AmplifierOptions& amplifier) {
 namespace {
 
 class CueReader {
-public:
+  public:
     CueReader(asio::io_context& io, SimulatedAmplifier& amplifier, const DeviceSimOptions& options,
               std::ostream& events, std::function<void()> quit)
-        : input_(io, ::dup(STDIN_FILENO)), amplifier_(amplifier), options_(options), events_(events),
+        : input_(io, ::dup(STDIN_FILENO)),
+          amplifier_(amplifier),
+          options_(options),
+          events_(events),
           quit_(std::move(quit)) {}
 
     void start() {
-        asio::async_read_until(input_, buffer_, '\n', [this](boost::system::error_code ec, std::size_t) {
-            if (ec) {
-                return;  // end of input: keep streaming until --duration, quit or a signal
-            }
-            std::istream in(&buffer_);
-            std::string line;
-            std::getline(in, line);
-            handle(line);
-            start();
-        });
+        asio::async_read_until(
+            input_, buffer_, '\n', [this](boost::system::error_code ec, std::size_t) {
+                if (ec) {
+                    return;  // end of input: keep streaming until --duration, quit or a signal
+                }
+                std::istream in(&buffer_);
+                std::string line;
+                std::getline(in, line);
+                handle(line);
+                start();
+            });
     }
 
     // Closing our duplicate of stdin cancels the pending read; the process' stdin stays open.
@@ -85,7 +90,9 @@ public:
             return;
         }
         if (verb != "perform") {
-            events_ << nlohmann::json{{"event", "error"}, {"error", fmt::format("unknown cue '{}'", verb)}}.dump()
+            events_ << nlohmann::json{{"event", "error"},
+                                      {"error", fmt::format("unknown cue '{}'", verb)}}
+                           .dump()
                     << std::endl;
             return;
         }
@@ -98,19 +105,22 @@ public:
                 protocol = *p;
             } else {
                 events_ << nlohmann::json{{"event", "error"},
-                                          {"error", fmt::format("cue 'perform': '{}' is neither a limb nor a "
-                                                                "protocol",
-                                                                word)}}
+                                          {"error",
+                                           fmt::format(
+                                               "cue 'perform': '{}' is neither a limb nor a "
+                                               "protocol",
+                                               word)}}
                                .dump()
                         << std::endl;
                 return;
             }
         }
-        amplifier_.perform(protocol, limb,
-                           [this](const PerformanceReport& report) { events_ << report.to_json().dump() << std::endl; });
+        amplifier_.perform(protocol, limb, [this](const PerformanceReport& report) {
+            events_ << report.to_json().dump() << std::endl;
+        });
     }
 
-private:
+  private:
     asio::posix::stream_descriptor input_;
     asio::streambuf buffer_;
     SimulatedAmplifier& amplifier_;
@@ -141,7 +151,8 @@ int run_device_sim(const DeviceSimOptions& options, std::ostream& events) {
         }
     });
     if (options.duration_s) {
-        duration.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(*options.duration_s * 1000.0)));
+        duration.expires_after(
+            std::chrono::milliseconds(static_cast<std::int64_t>(*options.duration_s * 1000.0)));
         duration.async_wait([&](boost::system::error_code ec) {
             if (!ec) {
                 quit();
@@ -153,7 +164,9 @@ int run_device_sim(const DeviceSimOptions& options, std::ostream& events) {
     amplifier.start();
     if (options.perform_at_start) {
         amplifier.perform(options.protocol, options.limb,
-                          [&events](const PerformanceReport& report) { events << report.to_json().dump() << std::endl; });
+                          [&events](const PerformanceReport& report) {
+                              events << report.to_json().dump() << std::endl;
+                          });
     }
     io.run();
     events << amplifier.summary().dump() << std::endl;

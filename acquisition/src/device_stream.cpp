@@ -8,20 +8,23 @@
 
 namespace hoplab::acquisition {
 
-DeviceStream::DeviceStream(std::size_t index, DeviceConfig config) : index_(index), config_(std::move(config)) {}
+DeviceStream::DeviceStream(std::size_t index, DeviceConfig config)
+    : index_(index), config_(std::move(config)) {}
 
-std::optional<std::string> DeviceStream::on_hello(const wire::Hello& hello, const std::string& peer) {
+std::optional<std::string> DeviceStream::on_hello(const wire::Hello& hello,
+                                                  const std::string& peer) {
     const std::size_t channels = config_.calibration.channel_count();
     if (hello.channel_names.size() != channels) {
-        return fmt::format("device '{}' announces {} channels but its calibration ({}) takes {}", name(),
-                           hello.channel_names.size(), config_.calibration_source, channels);
+        return fmt::format("device '{}' announces {} channels but its calibration ({}) takes {}",
+                           name(), hello.channel_names.size(), config_.calibration_source,
+                           channels);
     }
     if (!(hello.rate_hz > 0) || !std::isfinite(hello.rate_hz)) {
         return fmt::format("device '{}' announces sample rate {} Hz", name(), hello.rate_hz);
     }
     if (hello_ && hello_->rate_hz != hello.rate_hz) {
-        return fmt::format("device '{}' reconnected at {} Hz, was {} Hz: restart the session", name(),
-                           hello.rate_hz, hello_->rate_hz);
+        return fmt::format("device '{}' reconnected at {} Hz, was {} Hz: restart the session",
+                           name(), hello.rate_hz, hello_->rate_hz);
     }
     hello_ = hello;
     peer_ = peer;
@@ -30,7 +33,8 @@ std::optional<std::string> DeviceStream::on_hello(const wire::Hello& hello, cons
     history_.assign(history_capacity_samples_ * channels, 0.0);
     history_head_ = 0;
     history_size_ = 0;
-    bin_samples_ = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(hello.rate_hz / kLiveBinRateHz)));
+    bin_samples_ = std::max<std::size_t>(
+        1, static_cast<std::size_t>(std::lround(hello.rate_hz / kLiveBinRateHz)));
     bin_fill_ = 0;
     pending_ = LiveBins{};
     raw_sample_.resize(channels);
@@ -57,7 +61,9 @@ wire::StreamTracker::Verdict DeviceStream::on_data(std::uint32_t seq, const wire
     return verdict;
 }
 
-void DeviceStream::count_ring_overrun(std::uint64_t samples) { ring_overrun_samples_ += samples; }
+void DeviceStream::count_ring_overrun(std::uint64_t samples) {
+    ring_overrun_samples_ += samples;
+}
 
 void DeviceStream::push_history(const wire::DataBlock& block) {
     const std::size_t channels = raw_sample_.size();
@@ -65,7 +71,8 @@ void DeviceStream::push_history(const wire::DataBlock& block) {
         double* slot = history_.data() + history_head_ * channels;
         for (std::size_t c = 0; c < channels; ++c) {
             const std::size_t k = s * channels + c;
-            slot[c] = block.sample_format == wire::SampleFormat::int32 ? block.counts[k] : block.values[k];
+            slot[c] = block.sample_format == wire::SampleFormat::int32 ? block.counts[k]
+                                                                       : block.values[k];
         }
         history_head_ = (history_head_ + 1) % history_capacity_samples_;
         history_size_ = std::min(history_size_ + 1, history_capacity_samples_);
@@ -82,7 +89,8 @@ std::optional<std::vector<double>> DeviceStream::recent_raw(double seconds) cons
     }
     const std::size_t channels = raw_sample_.size();
     std::vector<double> raw(wanted * channels);
-    std::size_t slot = (history_head_ + history_capacity_samples_ - wanted) % history_capacity_samples_;
+    std::size_t slot =
+        (history_head_ + history_capacity_samples_ - wanted) % history_capacity_samples_;
     for (std::size_t s = 0; s < wanted; ++s) {
         std::copy_n(history_.data() + slot * channels, channels, raw.data() + s * channels);
         slot = (slot + 1) % history_capacity_samples_;
@@ -95,7 +103,8 @@ void DeviceStream::push_live(const wire::DataBlock& block) {
     for (std::size_t s = 0; s < block.n_samples; ++s) {
         for (std::size_t c = 0; c < channels; ++c) {
             const std::size_t k = s * channels + c;
-            raw_sample_[c] = block.sample_format == wire::SampleFormat::int32 ? block.counts[k] : block.values[k];
+            raw_sample_[c] = block.sample_format == wire::SampleFormat::int32 ? block.counts[k]
+                                                                              : block.values[k];
         }
         const auto fz = static_cast<float>(config_.calibration.to_wrench(raw_sample_).fz_n);
         if (bin_fill_ == 0) {
@@ -132,7 +141,8 @@ nlohmann::json DeviceStream::status_json(std::uint64_t samples_written) const {
         {"name", name()},
         {"connected", connected_},
         {"peer", peer_},
-        {"limb", config_.limb ? nlohmann::json(processing::to_string(*config_.limb)) : nlohmann::json(nullptr)},
+        {"limb", config_.limb ? nlohmann::json(processing::to_string(*config_.limb))
+                              : nlohmann::json(nullptr)},
         {"calibration", config_.calibration_source},
         {"rate_hz", rate_hz()},
         {"next_sample_index", next_sample_index_},
@@ -152,7 +162,9 @@ nlohmann::json DeviceStream::status_json(std::uint64_t samples_written) const {
           {"device_reported_lost", c.device_reported_lost},
           {"ring_overrun_samples", ring_overrun_samples_}}},
         {"clock",
-         {{"pairs", clock_.pairs()}, {"offset_ns", clock_.offset_ns()}, {"drift_ppm", clock_.drift_ppm()}}},
+         {{"pairs", clock_.pairs()},
+          {"offset_ns", clock_.offset_ns()},
+          {"drift_ppm", clock_.drift_ppm()}}},
     };
     if (hello_) {
         j["model"] = hello_->model;

@@ -30,7 +30,8 @@ std::optional<json> parse_object(std::string_view body, const ApiCallback& done)
 void route_request(const RoutedRequest& request, SessionController& controller, ApiCallback done) {
     std::string_view path = request.target.substr(0, request.target.find('?'));
     const auto method_not_allowed = [&](std::string_view allowed) {
-        done(ApiResult::error(405, fmt::format("{} is not allowed on {} (allowed: {})", request.method, path, allowed)));
+        done(ApiResult::error(405, fmt::format("{} is not allowed on {} (allowed: {})",
+                                               request.method, path, allowed)));
     };
 
     if (path == "/api/v1/status") {
@@ -83,11 +84,13 @@ void route_request(const RoutedRequest& request, SessionController& controller, 
     }
     constexpr std::string_view kDevices = "/api/v1/devices/";
     constexpr std::string_view kTare = "/tare";
-    if (path.starts_with(kDevices) && path.ends_with(kTare) && path.size() > kDevices.size() + kTare.size()) {
+    if (path.starts_with(kDevices) && path.ends_with(kTare) &&
+        path.size() > kDevices.size() + kTare.size()) {
         if (request.method != "POST") {
             return method_not_allowed("POST");
         }
-        const std::string name(path.substr(kDevices.size(), path.size() - kDevices.size() - kTare.size()));
+        const std::string name(
+            path.substr(kDevices.size(), path.size() - kDevices.size() - kTare.size()));
         if (!is_safe_identifier(name)) {
             return done(ApiResult::error(400, fmt::format("'{}' is not a device name", name)));
         }

@@ -4,6 +4,8 @@
 #include <hoplab/acquisition/session_controller.hpp>
 #include <hoplab/version.hpp>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,9 +16,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 
@@ -29,8 +29,8 @@ using asio::ip::tcp;
 
 namespace {
 
-// Waits for the controller's answer; the completion is always posted so the coroutine never resumes inside the
-// initiating call.
+// Waits for the controller's answer; the completion is always posted so the coroutine never resumes
+// inside the initiating call.
 asio::awaitable<ApiResult> dispatch(const RoutedRequest& request, SessionController& controller) {
     auto executor = co_await asio::this_coro::executor;
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ApiResult)>(
@@ -45,7 +45,8 @@ asio::awaitable<ApiResult> dispatch(const RoutedRequest& request, SessionControl
         asio::use_awaitable);
 }
 
-http::response<http::string_body> make_response(const ApiResult& result, unsigned version, bool keep_alive) {
+http::response<http::string_body> make_response(const ApiResult& result, unsigned version,
+                                                bool keep_alive) {
     http::response<http::string_body> response{static_cast<http::status>(result.status), version};
     response.set(http::field::server, fmt::format("hoplabd/{}", kSoftwareVersion));
     if (result.body.is_string()) {
@@ -70,8 +71,8 @@ bool authorised(const http::request<http::string_body>& request, const std::stri
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& io, const Endpoint& endpoint, SessionController& controller, LiveFeed& live,
-                       std::string token)
+HttpServer::HttpServer(asio::io_context& io, const Endpoint& endpoint,
+                       SessionController& controller, LiveFeed& live, std::string token)
     : io_(io), acceptor_(io), controller_(controller), live_(live), token_(std::move(token)) {
     const tcp::endpoint where(asio::ip::make_address(endpoint.address), endpoint.port);
     acceptor_.open(where.protocol());
@@ -80,9 +81,13 @@ HttpServer::HttpServer(asio::io_context& io, const Endpoint& endpoint, SessionCo
     acceptor_.listen();
 }
 
-std::uint16_t HttpServer::port() const { return acceptor_.local_endpoint().port(); }
+std::uint16_t HttpServer::port() const {
+    return acceptor_.local_endpoint().port();
+}
 
-void HttpServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void HttpServer::start() {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+}
 
 void HttpServer::close() {
     boost::system::error_code ignored;
@@ -113,27 +118,32 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(kMaxBodyBytes);
         stream.expires_after(std::chrono::seconds(30));
-        co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-            ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+        co_await http::async_read(stream, buffer, parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+            ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+            ec == asio::error::connection_reset) {
             break;
         }
         if (ec) {
             // The request itself is bad: answer once, then close (the stream position is unknown).
             const bool too_large = ec == http::error::body_limit || ec == http::error::header_limit;
             const ApiResult result =
-                too_large ? ApiResult::error(413, fmt::format("request larger than {} bytes", kMaxBodyBytes))
+                too_large ? ApiResult::error(
+                                413, fmt::format("request larger than {} bytes", kMaxBodyBytes))
                           : ApiResult::error(400, "malformed HTTP request: " + ec.message());
             auto response = make_response(result, 11, false);
-            co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+            co_await http::async_write(stream, response,
+                                       asio::redirect_error(asio::use_awaitable, ec));
             break;
         }
         auto request = parser.release();
         if (!authorised(request, token_)) {
-            auto response = make_response(ApiResult::error(401, "missing or wrong bearer token"), request.version(),
-                                          request.keep_alive());
+            auto response = make_response(ApiResult::error(401, "missing or wrong bearer token"),
+                                          request.version(), request.keep_alive());
             response.set(http::field::www_authenticate, "Bearer");
-            co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+            co_await http::async_write(stream, response,
+                                       asio::redirect_error(asio::use_awaitable, ec));
             if (ec || !request.keep_alive()) {
                 break;
             }
@@ -141,9 +151,11 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
         }
         if (beast::websocket::is_upgrade(request)) {
             if (request.target() != "/api/v1/live") {
-                auto response = make_response(ApiResult::error(404, "WebSocket is only served at /api/v1/live"),
-                                              request.version(), false);
-                co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+                auto response =
+                    make_response(ApiResult::error(404, "WebSocket is only served at /api/v1/live"),
+                                  request.version(), false);
+                co_await http::async_write(stream, response,
+                                           asio::redirect_error(asio::use_awaitable, ec));
                 break;
             }
             beast::websocket::stream<beast::tcp_stream> ws(std::move(stream));
@@ -153,9 +165,9 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
             }
             co_return;
         }
-        const RoutedRequest routed{std::string_view(request.method_string().data(), request.method_string().size()),
-                                   std::string_view(request.target().data(), request.target().size()),
-                                   request.body()};
+        const RoutedRequest routed{
+            std::string_view(request.method_string().data(), request.method_string().size()),
+            std::string_view(request.target().data(), request.target().size()), request.body()};
         const ApiResult result = co_await dispatch(routed, controller_);
         if (result.status >= 400) {
             spdlog::info("{} {} -> {}", routed.method, routed.target, result.status);

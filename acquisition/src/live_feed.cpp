@@ -1,11 +1,11 @@
 #include <hoplab/acquisition/live_feed.hpp>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <spdlog/spdlog.h>
 
 namespace hoplab::acquisition {
 
@@ -67,7 +67,8 @@ asio::awaitable<void> LiveFeed::serve(websocket::stream<beast::tcp_stream> ws) {
         }
         auto message = viewer->queue.front();
         viewer->queue.pop_front();
-        co_await ws.async_write(asio::buffer(*message), asio::redirect_error(asio::use_awaitable, ec));
+        co_await ws.async_write(asio::buffer(*message),
+                                asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             break;
         }
@@ -75,10 +76,11 @@ asio::awaitable<void> LiveFeed::serve(websocket::stream<beast::tcp_stream> ws) {
     }
     viewers_.erase(viewer);
     if (ws.is_open()) {
-        co_await ws.async_close(websocket::close_code::going_away, asio::redirect_error(asio::use_awaitable, ec));
+        co_await ws.async_close(websocket::close_code::going_away,
+                                asio::redirect_error(asio::use_awaitable, ec));
     }
-    // The reader coroutine holds a reference to `ws`: make its read fail, and wait until it has returned before `ws`
-    // goes out of scope.
+    // The reader coroutine holds a reference to `ws`: make its read fail, and wait until it has
+    // returned before `ws` goes out of scope.
     beast::get_lowest_layer(ws).socket().close(ec);
     while (!viewer->reader_done) {
         viewer->wake.expires_after(std::chrono::milliseconds(10));

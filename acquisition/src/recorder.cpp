@@ -34,15 +34,20 @@ Recorder::Recorder(std::size_t ring_capacity) : ring_(ring_capacity) {
     thread_ = std::thread([this] { run(); });
 }
 
-Recorder::~Recorder() { stop(); }
+Recorder::~Recorder() {
+    stop();
+}
 
-bool Recorder::submit(Command&& command) { return ring_.try_push(std::move(command)); }
+bool Recorder::submit(Command&& command) {
+    return ring_.try_push(std::move(command));
+}
 
 void Recorder::stop() {
     if (stopped_.exchange(true)) {
         return;
     }
-    // The Stop command queues behind everything already submitted; if the ring is full, retry until it drains.
+    // The Stop command queues behind everything already submitted; if the ring is full, retry until
+    // it drains.
     while (!ring_.try_push(Command{Stop{}})) {
         std::this_thread::yield();
     }
@@ -65,25 +70,23 @@ void Recorder::run() {
         ring_.wait_for_data();
         while (auto command = ring_.try_pop()) {
             bool stop_now = false;
-            std::visit(Overloaded{[](std::monostate&) {},
-                                  [this](SessionOpen& c) { handle(c); },
-                                  [this](RawBlock& c) { handle(c); },
-                                  [this](Gap& c) { handle(c); },
-                                  [this](Tare& c) { handle(c); },
-                                  [this](TrialBegin& c) { handle(c); },
-                                  [this](TrialEnd& c) { handle(c); },
-                                  [this](SessionClose& c) { handle(c); },
-                                  [this](FlushTick&) {
-                                      if (writer_) {
-                                          try {
-                                              writer_->flush();
-                                          } catch (const std::exception& error) {
-                                              fail(error.what());
-                                          }
-                                      }
-                                  },
-                                  [&stop_now](Stop&) { stop_now = true; }},
-                       *command);
+            std::visit(
+                Overloaded{[](std::monostate&) {}, [this](SessionOpen& c) { handle(c); },
+                           [this](RawBlock& c) { handle(c); }, [this](Gap& c) { handle(c); },
+                           [this](Tare& c) { handle(c); }, [this](TrialBegin& c) { handle(c); },
+                           [this](TrialEnd& c) { handle(c); },
+                           [this](SessionClose& c) { handle(c); },
+                           [this](FlushTick&) {
+                               if (writer_) {
+                                   try {
+                                       writer_->flush();
+                                   } catch (const std::exception& error) {
+                                       fail(error.what());
+                                   }
+                               }
+                           },
+                           [&stop_now](Stop&) { stop_now = true; }},
+                *command);
             if (stop_now) {
                 if (writer_) {
                     SessionClose close;
@@ -146,9 +149,11 @@ void Recorder::handle(RawBlock& command) {
     const std::size_t n = command.block.n_samples;
     try {
         if (!command.values.empty()) {
-            writer_->append_raw(command.device, command.block, std::span<const float>(command.values));
+            writer_->append_raw(command.device, command.block,
+                                std::span<const float>(command.values));
         } else {
-            writer_->append_raw(command.device, command.block, std::span<const std::int32_t>(command.counts));
+            writer_->append_raw(command.device, command.block,
+                                std::span<const std::int32_t>(command.counts));
         }
         samples_written_[command.device].fetch_add(n, std::memory_order_relaxed);
         if (!trial_) {
@@ -217,7 +222,8 @@ void Recorder::handle(TrialBegin& command) {
         reply(command.done, failure_reply(message));
         return;
     }
-    trial_.emplace(OpenTrial{command.trial, command.settings, std::vector<std::vector<double>>(devices_.size())});
+    trial_.emplace(OpenTrial{command.trial, command.settings,
+                             std::vector<std::vector<double>>(devices_.size())});
     RecorderReply result;
     result.file = writer_->path();
     reply(command.done, std::move(result));
@@ -226,11 +232,13 @@ void Recorder::handle(TrialBegin& command) {
 RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
     RecorderReply result;
     const processing::Limb limb = trial_->start.limb;
-    // The analysed force is the plate under the tested limb, or the sum of the plates for bilateral work.
+    // The analysed force is the plate under the tested limb, or the sum of the plates for bilateral
+    // work.
     std::vector<double> fz;
     std::size_t used = 0;
     for (std::size_t i = 0; i < devices_.size(); ++i) {
-        const bool take = limb == processing::Limb::both ? devices_[i].limb.has_value() : devices_[i].limb == limb;
+        const bool take = limb == processing::Limb::both ? devices_[i].limb.has_value()
+                                                         : devices_[i].limb == limb;
         if (!take) {
             continue;
         }
@@ -246,11 +254,12 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
         ++used;
     }
     if (used == 0) {
-        result.analysis_error = "no plate is assigned to limb " + std::string(processing::to_string(limb));
+        result.analysis_error =
+            "no plate is assigned to limb " + std::string(processing::to_string(limb));
     } else {
         try {
-            auto analysis = processing::analyze_trial(fz, devices_.front().rate_hz, trial_->start.protocol, limb,
-                                                      trial_->settings);
+            auto analysis = processing::analyze_trial(
+                fz, devices_.front().rate_hz, trial_->start.protocol, limb, trial_->settings);
             analysis.id = trial_->start.id;
             analysis.source = writer_->path().filename().string();
             for (const auto& contact : analysis.contacts) {

@@ -4,10 +4,10 @@
 #include <hoplab/processing/analysis_json.hpp>
 #include <hoplab/version.hpp>
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -23,12 +23,14 @@ std::string utc_now(const char* format = "%Y-%m-%dT%H:%M:%S") {
     const auto now = std::chrono::system_clock::now();
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
     const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
     std::tm tm{};
     gmtime_r(&seconds, &tm);
     char text[64];
     std::strftime(text, sizeof text, format, &tm);
-    if (std::string_view(format).find('T') != std::string_view::npos && format[std::strlen(format) - 1] == 'S') {
+    if (std::string_view(format).find('T') != std::string_view::npos &&
+        format[std::strlen(format) - 1] == 'S') {
         return fmt::format("{}.{:03d}Z", text, millis);
     }
     return text;
@@ -41,7 +43,8 @@ std::int64_t steady_now_ns() {
 }
 
 // Every request body is checked field by field: unknown fields are refused, not ignored.
-std::optional<std::string> unknown_field(const json& request, std::initializer_list<std::string_view> known) {
+std::optional<std::string> unknown_field(const json& request,
+                                         std::initializer_list<std::string_view> known) {
     for (const auto& [key, value] : request.items()) {
         if (std::find(known.begin(), known.end(), key) == known.end()) {
             return fmt::format("unknown field '{}' (accepted: {})", key, fmt::join(known, ", "));
@@ -50,7 +53,8 @@ std::optional<std::string> unknown_field(const json& request, std::initializer_l
     return std::nullopt;
 }
 
-std::optional<std::string> optional_string(const json& request, const char* field, std::string& out) {
+std::optional<std::string> optional_string(const json& request, const char* field,
+                                           std::string& out) {
     if (!request.contains(field) || request[field].is_null()) {
         return std::nullopt;
     }
@@ -66,7 +70,8 @@ std::optional<std::string> optional_string(const json& request, const char* fiel
 
 }  // namespace
 
-SessionController::SessionController(boost::asio::any_io_executor executor, DaemonConfig config, Recorder& recorder)
+SessionController::SessionController(boost::asio::any_io_executor executor, DaemonConfig config,
+                                     Recorder& recorder)
     : executor_(std::move(executor)), config_(std::move(config)), recorder_(recorder) {
     for (std::size_t i = 0; i < config_.devices.size(); ++i) {
         devices_.emplace_back(i, config_.devices[i]);
@@ -75,7 +80,8 @@ SessionController::SessionController(boost::asio::any_io_executor executor, Daem
 
 RecorderCompletion SessionController::on_executor(std::function<void(RecorderReply)> handler) {
     return [executor = executor_, handler = std::move(handler)](RecorderReply reply) {
-        boost::asio::post(executor, [handler, reply = std::move(reply)]() mutable { handler(std::move(reply)); });
+        boost::asio::post(
+            executor, [handler, reply = std::move(reply)]() mutable { handler(std::move(reply)); });
     };
 }
 
@@ -102,8 +108,8 @@ std::optional<std::string> SessionController::on_hello(std::size_t device, const
     if (refusal) {
         spdlog::warn("{}: {}", peer, *refusal);
     } else {
-        spdlog::info("device '{}' connected from {} ({} {}, {} Hz, {} channels)", hello.device_name, peer,
-                     hello.model, hello.serial, hello.rate_hz, hello.channel_names.size());
+        spdlog::info("device '{}' connected from {} ({} {}, {} Hz, {} channels)", hello.device_name,
+                     peer, hello.model, hello.serial, hello.rate_hz, hello.channel_names.size());
     }
     return refusal;
 }
@@ -121,7 +127,8 @@ void SessionController::on_rejected_connection(const std::string& peer, const st
     }
 }
 
-void SessionController::on_status(std::size_t device, std::uint32_t seq, const wire::Status& status) {
+void SessionController::on_status(std::size_t device, std::uint32_t seq,
+                                  const wire::Status& status) {
     devices_[device].on_message(seq);
     if (status.lost_count > 0 && session_) {
         recording::GapRecord gap{status.first_lost_sample_index, status.lost_count,
@@ -139,8 +146,8 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
         return;
     }
     for (auto& gap : verdict.new_gaps) {
-        if (!recorder_.submit(Recorder::Gap{device, recording::GapRecord{gap.first_missing_index, gap.count,
-                                                                          gap.reason}})) {
+        if (!recorder_.submit(Recorder::Gap{
+                device, recording::GapRecord{gap.first_missing_index, gap.count, gap.reason}})) {
             stream.count_ring_overrun(0);
         }
     }
@@ -149,19 +156,22 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
     }
     Recorder::RawBlock raw;
     raw.device = device;
-    raw.block = recording::BlockRecord{block.first_sample_index, block.n_samples, block.device_time_ns, host_ns};
+    raw.block = recording::BlockRecord{block.first_sample_index, block.n_samples,
+                                       block.device_time_ns, host_ns};
     raw.counts = std::move(block.counts);
     raw.values = std::move(block.values);
     if (!recorder_.submit(std::move(raw))) {
         // Never silent: counted here and written into the gaps table as soon as the ring has room.
         stream.count_ring_overrun(block.n_samples);
-        recorder_.submit(Recorder::Gap{
-            device, recording::GapRecord{block.first_sample_index, block.n_samples, "recorder ring overrun"}});
+        recorder_.submit(
+            Recorder::Gap{device, recording::GapRecord{block.first_sample_index, block.n_samples,
+                                                       "recorder ring overrun"}});
     }
 }
 
 void SessionController::open_session(const json& request, ApiCallback done) {
-    if (auto problem = unknown_field(request, {"athlete_id", "mass_kg", "involved_limb", "operator", "notes"})) {
+    if (auto problem = unknown_field(
+            request, {"athlete_id", "mass_kg", "involved_limb", "operator", "notes"})) {
         return done(ApiResult::error(400, *problem));
     }
     if (!request.contains("athlete_id") || !request["athlete_id"].is_string()) {
@@ -170,40 +180,49 @@ void SessionController::open_session(const json& request, ApiCallback done) {
     const std::string athlete_id = request["athlete_id"].get<std::string>();
     if (!is_safe_identifier(athlete_id)) {
         return done(ApiResult::error(
-            400, fmt::format("athlete_id '{}' must be 1-64 characters of A-Z a-z 0-9 _ - (it names the file)",
-                             athlete_id)));
+            400,
+            fmt::format(
+                "athlete_id '{}' must be 1-64 characters of A-Z a-z 0-9 _ - (it names the file)",
+                athlete_id)));
     }
     recording::SessionInfo info;
     info.athlete.id = athlete_id;
     if (request.contains("mass_kg") && !request["mass_kg"].is_null()) {
         const auto& mass = request["mass_kg"];
         if (!mass.is_number() || !(mass.get<double>() > 0.0) || mass.get<double>() > 500.0) {
-            return done(ApiResult::error(400, "field 'mass_kg' must be a number between 0 and 500"));
+            return done(
+                ApiResult::error(400, "field 'mass_kg' must be a number between 0 and 500"));
         }
         info.athlete.mass_kg = mass.get<double>();
     }
     if (request.contains("involved_limb") && !request["involved_limb"].is_null()) {
         const auto& limb = request["involved_limb"];
-        const auto parsed = limb.is_string() ? processing::parse_limb(limb.get<std::string>()) : std::nullopt;
+        const auto parsed =
+            limb.is_string() ? processing::parse_limb(limb.get<std::string>()) : std::nullopt;
         if (!parsed || *parsed == processing::Limb::both) {
-            return done(ApiResult::error(400, "field 'involved_limb' must be \"left\", \"right\" or null"));
+            return done(
+                ApiResult::error(400, "field 'involved_limb' must be \"left\", \"right\" or null"));
         }
         info.athlete.involved_limb = parsed;
     }
-    for (auto [field, target] : {std::pair{"operator", &info.operator_name}, std::pair{"notes", &info.notes}}) {
+    for (auto [field, target] :
+         {std::pair{"operator", &info.operator_name}, std::pair{"notes", &info.notes}}) {
         if (auto problem = optional_string(request, field, *target)) {
             return done(ApiResult::error(400, *problem));
         }
     }
     if (session_ || session_opening_) {
-        return done(ApiResult::error(409, "a session is already open: DELETE /api/v1/sessions/current first"));
+        return done(ApiResult::error(
+            409, "a session is already open: DELETE /api/v1/sessions/current first"));
     }
     std::vector<recording::DeviceInfo> devices;
     for (const auto& stream : devices_) {
         if (!stream.hello()) {
             return done(ApiResult::error(
-                409, fmt::format("device '{}' has not connected yet: no session without all configured plates",
-                                 stream.name())));
+                409,
+                fmt::format(
+                    "device '{}' has not connected yet: no session without all configured plates",
+                    stream.name())));
         }
         const auto& hello = *stream.hello();
         recording::DeviceInfo device;
@@ -213,8 +232,9 @@ void SessionController::open_session(const json& request, ApiCallback done) {
         device.transport = "tcp";
         device.rate_hz = hello.rate_hz;
         device.channel_names = hello.channel_names;
-        device.raw_format = hello.sample_format == wire::SampleFormat::int32 ? recording::RawFormat::int32_counts
-                                                                             : recording::RawFormat::float32_volts;
+        device.raw_format = hello.sample_format == wire::SampleFormat::int32
+                                ? recording::RawFormat::int32_counts
+                                : recording::RawFormat::float32_volts;
         device.limb = stream.config().limb;
         device.calibration = stream.calibration();
         devices.push_back(std::move(device));
@@ -226,18 +246,21 @@ void SessionController::open_session(const json& request, ApiCallback done) {
     for (int n = 2; std::filesystem::exists(file); ++n) {
         file = config_.data_dir / fmt::format("{}_{}-{}.h5", athlete_id, stamp, n);
     }
-    Recorder::SessionOpen command{file, info, std::move(devices),
-                                  recording::WriterOptions{config_.flush_interval}, {}};
+    Recorder::SessionOpen command{
+        file, info, std::move(devices), recording::WriterOptions{config_.flush_interval}, {}};
     session_opening_ = true;
     command.done = on_executor([this, done, info](RecorderReply reply) {
         session_opening_ = false;
         if (!reply.ok) {
             return done(ApiResult::error(500, "cannot create the session file: " + reply.error));
         }
-        session_ = Session{info.athlete.id, info.athlete.mass_kg, reply.file, 0, std::chrono::steady_clock::now()};
+        session_ = Session{info.athlete.id, info.athlete.mass_kg, reply.file, 0,
+                           std::chrono::steady_clock::now()};
         spdlog::info("session opened for athlete '{}': {}", info.athlete.id, reply.file.string());
-        done(ApiResult{201, json{{"session", {{"athlete_id", info.athlete.id}, {"file", reply.file.string()},
-                                               {"created_utc", info.created_utc}}}}});
+        done(ApiResult{201, json{{"session",
+                                  {{"athlete_id", info.athlete.id},
+                                   {"file", reply.file.string()},
+                                   {"created_utc", info.created_utc}}}}});
     });
     if (!submit_control(std::move(command), done)) {
         session_opening_ = false;
@@ -258,7 +281,8 @@ void SessionController::close_session(ApiCallback done) {
         session_.reset();
         trial_.reset();
         if (!reply.ok) {
-            return done(ApiResult::error(500, "the session file did not close cleanly: " + reply.error));
+            return done(
+                ApiResult::error(500, "the session file did not close cleanly: " + reply.error));
         }
         spdlog::info("session closed: {}", file.string());
         done(ApiResult{200, json{{"file", file.string()}, {"aborted_trial", had_trial}}});
@@ -271,19 +295,23 @@ void SessionController::start_trial(const json& request, ApiCallback done) {
         return done(ApiResult::error(400, *problem));
     }
     if (!request.contains("protocol") || !request["protocol"].is_string()) {
-        return done(ApiResult::error(400, "field 'protocol' is required (single-leg-hop, repeated-hops, "
-                                          "drop-jump, cmj, landing, quiet-stance)"));
+        return done(ApiResult::error(400,
+                                     "field 'protocol' is required (single-leg-hop, repeated-hops, "
+                                     "drop-jump, cmj, landing, quiet-stance)"));
     }
     const auto protocol = processing::parse_protocol(request["protocol"].get<std::string>());
     if (!protocol) {
-        return done(ApiResult::error(400, fmt::format("unknown protocol '{}'", request["protocol"].get<std::string>())));
+        return done(ApiResult::error(
+            400, fmt::format("unknown protocol '{}'", request["protocol"].get<std::string>())));
     }
     processing::Limb limb = processing::Limb::both;
     if (request.contains("limb")) {
-        const auto parsed =
-            request["limb"].is_string() ? processing::parse_limb(request["limb"].get<std::string>()) : std::nullopt;
+        const auto parsed = request["limb"].is_string()
+                                ? processing::parse_limb(request["limb"].get<std::string>())
+                                : std::nullopt;
         if (!parsed) {
-            return done(ApiResult::error(400, "field 'limb' must be \"left\", \"right\" or \"both\""));
+            return done(
+                ApiResult::error(400, "field 'limb' must be \"left\", \"right\" or \"both\""));
         }
         limb = *parsed;
     }
@@ -295,14 +323,17 @@ void SessionController::start_trial(const json& request, ApiCallback done) {
         return done(ApiResult::error(409, "no session is open: POST /api/v1/sessions first"));
     }
     if (trial_ || trial_busy_) {
-        return done(ApiResult::error(409, "a trial is already recording: POST /api/v1/trials/stop first"));
+        return done(
+            ApiResult::error(409, "a trial is already recording: POST /api/v1/trials/stop first"));
     }
     if (limb != processing::Limb::both &&
-        std::none_of(devices_.begin(), devices_.end(), [&](const auto& d) { return d.config().limb == limb; })) {
+        std::none_of(devices_.begin(), devices_.end(),
+                     [&](const auto& d) { return d.config().limb == limb; })) {
         return done(ApiResult::error(
             409, fmt::format("no plate is assigned to the {} limb", processing::to_string(limb))));
     }
-    Trial trial{fmt::format("trial-{:03d}", session_->trials_started + 1), *protocol, limb, utc_now()};
+    Trial trial{fmt::format("trial-{:03d}", session_->trials_started + 1), *protocol, limb,
+                utc_now()};
     recording::TrialStart start;
     start.id = trial.id;
     start.protocol = trial.protocol;
@@ -388,13 +419,14 @@ ApiResult SessionController::tare(const std::string& device_name) {
     constexpr double kTareWindowS = 2.0;  // METHODS §7: at least 2 s unloaded
     const auto raw = device.recent_raw(kTareWindowS);
     if (!raw) {
-        return ApiResult::error(409, fmt::format("device '{}' has not streamed {} s of data yet", device_name,
-                                                 kTareWindowS));
+        return ApiResult::error(409, fmt::format("device '{}' has not streamed {} s of data yet",
+                                                 device_name, kTareWindowS));
     }
     const auto outcome =
         calibration::tare(device.calibration(), *raw, device.rate_hz(), calibration::TareLimits{});
     if (outcome.refusal) {
-        return ApiResult::error(409, fmt::format("tare refused for '{}': {}", device_name, *outcome.refusal));
+        return ApiResult::error(
+            409, fmt::format("tare refused for '{}': {}", device_name, *outcome.refusal));
     }
     device.set_calibration(*outcome.calibration);
     recording::TareRecord record{utc_now(), outcome.offsets, outcome.noise_sd};
@@ -426,13 +458,15 @@ json SessionController::status() const {
                  {"start_utc", trial_->start_utc}};
     }
     const auto failure = recorder_.failure();
-    return json{{"software", {{"name", kSoftwareName}, {"version", kSoftwareVersion}}},
-                {"session", session},
-                {"trial", trial},
-                {"devices", devices},
-                {"recorder", {{"queued", recorder_.queued()}, {"error", failure ? json(*failure) : json(nullptr)}}},
-                {"blocks_without_session", blocks_without_session_},
-                {"rejected_connections", json(rejected_connections_)}};
+    return json{
+        {"software", {{"name", kSoftwareName}, {"version", kSoftwareVersion}}},
+        {"session", session},
+        {"trial", trial},
+        {"devices", devices},
+        {"recorder",
+         {{"queued", recorder_.queued()}, {"error", failure ? json(*failure) : json(nullptr)}}},
+        {"blocks_without_session", blocks_without_session_},
+        {"rejected_connections", json(rejected_connections_)}};
 }
 
 std::string SessionController::prometheus_metrics() const {
@@ -448,8 +482,10 @@ std::string SessionController::prometheus_metrics() const {
     const Row rows[] = {
         {"messages_total", "Messages received", &wire::StreamCounters::messages},
         {"samples_received_total", "Samples received", &wire::StreamCounters::samples_received},
-        {"samples_accepted_total", "Samples accepted in order", &wire::StreamCounters::samples_accepted},
-        {"samples_lost_total", "Samples missing from the sequence", &wire::StreamCounters::samples_lost},
+        {"samples_accepted_total", "Samples accepted in order",
+         &wire::StreamCounters::samples_accepted},
+        {"samples_lost_total", "Samples missing from the sequence",
+         &wire::StreamCounters::samples_lost},
         {"sequence_gaps_total", "Sequence gaps", &wire::StreamCounters::sequence_gaps},
         {"duplicates_total", "Duplicate messages", &wire::StreamCounters::duplicates},
         {"out_of_order_total", "Late (out-of-order) messages", &wire::StreamCounters::out_of_order},
@@ -475,13 +511,18 @@ std::string SessionController::prometheus_metrics() const {
         out += fmt::format("hoplab_ring_overrun_samples_total{{device=\"{}\"}} {}\n", device.name(),
                            device.ring_overrun_samples());
     }
-    out += "# HELP hoplab_device_connected Whether the device is connected\n# TYPE hoplab_device_connected gauge\n";
+    out +=
+        "# HELP hoplab_device_connected Whether the device is connected\n# TYPE "
+        "hoplab_device_connected gauge\n";
     for (const auto& device : devices_) {
-        out += fmt::format("hoplab_device_connected{{device=\"{}\"}} {}\n", device.name(), device.connected() ? 1 : 0);
+        out += fmt::format("hoplab_device_connected{{device=\"{}\"}} {}\n", device.name(),
+                           device.connected() ? 1 : 0);
     }
-    out += fmt::format("# HELP hoplab_recorder_queue Commands queued for the recorder\n# TYPE hoplab_recorder_queue "
-                       "gauge\nhoplab_recorder_queue {}\n",
-                       recorder_.queued());
+    out += fmt::format(
+        "# HELP hoplab_recorder_queue Commands queued for the recorder\n# TYPE "
+        "hoplab_recorder_queue "
+        "gauge\nhoplab_recorder_queue {}\n",
+        recorder_.queued());
     return out;
 }
 

@@ -2,13 +2,13 @@
 #include <hoplab/acquisition/simulated_plate.hpp>
 #include <hoplab/acquisition/wire/codec.hpp>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <limits>
@@ -18,8 +18,10 @@ namespace hoplab::acquisition {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-calibration::PlateCalibration simulated_plate_calibration(const std::string& serial, bool with_offsets) {
-    // Gains of a strain-gauge plate on a 24-bit amplifier: N (or N·m) per count for Fx Fy Fz Mx My Mz.
+calibration::PlateCalibration simulated_plate_calibration(const std::string& serial,
+                                                          bool with_offsets) {
+    // Gains of a strain-gauge plate on a 24-bit amplifier: N (or N·m) per count for Fx Fy Fz Mx My
+    // Mz.
     constexpr std::array<double, 6> kGain{0.02, 0.02, 0.05, 0.001, 0.001, 0.0005};
     // Amplifier zero offsets in counts (what a tare must find).
     constexpr std::array<double, 6> kOffset{1500.0, -1200.0, 4000.0, 300.0, -250.0, 100.0};
@@ -52,26 +54,33 @@ nlohmann::json PerformanceReport::to_json() const {
 SimulatedAmplifier::SimulatedAmplifier(asio::io_context& io, AmplifierOptions options)
     : io_(io), options_(std::move(options)), noise_seed_(options_.seed * 1'000'003ULL), timer_(io) {
     if (options_.plates < 1 || options_.plates > 2) {
-        throw std::invalid_argument(fmt::format("--plates must be 1 or 2, not {}", options_.plates));
+        throw std::invalid_argument(
+            fmt::format("--plates must be 1 or 2, not {}", options_.plates));
     }
     if (!(options_.rate_hz >= 10.0 && options_.rate_hz <= 20'000.0)) {
-        throw std::invalid_argument(fmt::format("--rate must be 10 to 20000 Hz, not {}", options_.rate_hz));
+        throw std::invalid_argument(
+            fmt::format("--rate must be 10 to 20000 Hz, not {}", options_.rate_hz));
     }
     if (options_.block_samples < 1 || options_.block_samples > 1000) {
-        throw std::invalid_argument(fmt::format("block size must be 1 to 1000 samples, not {}", options_.block_samples));
+        throw std::invalid_argument(
+            fmt::format("block size must be 1 to 1000 samples, not {}", options_.block_samples));
     }
     for (int p = 0; p < options_.plates; ++p) {
         const std::string name = p == 0 ? "left" : "right";
-        plates_.push_back(Plate{name, simulated_plate_calibration("SIM-" + name, true), {}, 0, 0, 0, 0});
+        plates_.push_back(
+            Plate{name, simulated_plate_calibration("SIM-" + name, true), {}, 0, 0, 0, 0});
     }
 }
 
-void SimulatedAmplifier::start() { asio::co_spawn(io_, run(), asio::detached); }
+void SimulatedAmplifier::start() {
+    asio::co_spawn(io_, run(), asio::detached);
+}
 
 void SimulatedAmplifier::stop() {
     stopping_ = true;
     timer_.cancel();
-    // While streaming, the loop notices `stopping_` at its next block and says goodbye; a pending connect is aborted.
+    // While streaming, the loop notices `stopping_` at its next block and says goodbye; a pending
+    // connect is aborted.
     if (socket_ && !connected_) {
         boost::system::error_code ignored;
         socket_->close(ignored);
@@ -83,11 +92,13 @@ void SimulatedAmplifier::perform(processing::Protocol protocol, processing::Limb
     simulation::TrialScript script;
     script.protocol = protocol;
     script.limb = limb;
-    const auto trial = simulation::simulate_trial(options_.athlete, script, options_.noise, options_.rate_hz,
-                                                  options_.seed + 7919 * (++performances_));
+    const auto trial =
+        simulation::simulate_trial(options_.athlete, script, options_.noise, options_.rate_hz,
+                                   options_.seed + 7919 * (++performances_));
     std::size_t samples = 0;
     for (auto& plate : plates_) {
-        const processing::Limb plate_limb = plate.name == "left" ? processing::Limb::left : processing::Limb::right;
+        const processing::Limb plate_limb =
+            plate.name == "left" ? processing::Limb::left : processing::Limb::right;
         plate.script.clear();
         for (const auto& trace : trial.plates) {
             if (trace.limb == plate_limb) {
@@ -108,7 +119,8 @@ void SimulatedAmplifier::perform(processing::Protocol protocol, processing::Limb
 
 void SimulatedAmplifier::refill(Plate& plate, std::size_t needed) {
     while (plate.script.size() < needed) {
-        const auto quiet = simulation::simulate_unloaded(1.0, options_.rate_hz, options_.noise, ++noise_seed_);
+        const auto quiet =
+            simulation::simulate_unloaded(1.0, options_.rate_hz, options_.noise, ++noise_seed_);
         plate.script.insert(plate.script.end(), quiet.begin(), quiet.end());
     }
 }
@@ -119,8 +131,8 @@ std::vector<std::uint8_t> SimulatedAmplifier::next_block(std::size_t plate_index
     refill(plate, n);
     wire::DataBlock block;
     block.first_sample_index = plate.next_sample_index;
-    block.device_time_ns = static_cast<std::int64_t>(std::llround(
-        static_cast<double>(plate.next_sample_index) * 1e9 / options_.rate_hz));
+    block.device_time_ns = static_cast<std::int64_t>(
+        std::llround(static_cast<double>(plate.next_sample_index) * 1e9 / options_.rate_hz));
     block.n_samples = static_cast<std::uint16_t>(n);
     block.n_channels = 6;
     block.sample_format = wire::SampleFormat::int32;
@@ -130,7 +142,8 @@ std::vector<std::uint8_t> SimulatedAmplifier::next_block(std::size_t plate_index
         plate.script.pop_front();
         for (double value : raw) {
             // A 24-bit converter: counts are whole numbers within ±2^23.
-            block.counts.push_back(static_cast<std::int32_t>(std::clamp(std::round(value), -8388608.0, 8388607.0)));
+            block.counts.push_back(
+                static_cast<std::int32_t>(std::clamp(std::round(value), -8388608.0, 8388607.0)));
         }
     }
     plate.next_sample_index += n;
@@ -204,7 +217,8 @@ asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected(tcp::socket&
         message.seq = plates_[p].seq++;
         message.body = hello;
         const auto bytes = wire::encode(message);
-        co_await asio::async_write(socket, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+        co_await asio::async_write(socket, asio::buffer(bytes),
+                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             co_return !stopping_;
         }
@@ -220,7 +234,8 @@ asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected(tcp::socket&
             const auto bytes = next_block(p);
             batch.insert(batch.end(), bytes.begin(), bytes.end());
         }
-        co_await asio::async_write(socket, asio::buffer(batch), asio::redirect_error(asio::use_awaitable, ec));
+        co_await asio::async_write(socket, asio::buffer(batch),
+                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             spdlog::warn("simulated amplifier: connection lost: {}", ec.message());
             co_return !stopping_;

@@ -2,15 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdexcept>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 namespace hoplab::cli {
 
@@ -19,15 +19,15 @@ ChildProcess::ChildProcess(const Options& options) {
     int out_pipe[2] = {-1, -1};
     if ((options.pipe_stdin && ::pipe2(in_pipe, O_CLOEXEC) != 0) ||
         (options.pipe_stdout && ::pipe2(out_pipe, O_CLOEXEC) != 0)) {
-        throw std::runtime_error(fmt::format("cannot create pipes for {}: {}", options.program.string(),
-                                             std::strerror(errno)));
+        throw std::runtime_error(fmt::format("cannot create pipes for {}: {}",
+                                             options.program.string(), std::strerror(errno)));
     }
     int log_fd = -1;
     if (options.log_file) {
         log_fd = ::open(options.log_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (log_fd < 0) {
-            throw std::runtime_error(fmt::format("cannot open log file {}: {}", options.log_file->string(),
-                                                 std::strerror(errno)));
+            throw std::runtime_error(fmt::format("cannot open log file {}: {}",
+                                                 options.log_file->string(), std::strerror(errno)));
         }
     }
     std::vector<std::string> argv_text{options.program.string()};
@@ -40,7 +40,8 @@ ChildProcess::ChildProcess(const Options& options) {
 
     pid_ = ::fork();
     if (pid_ < 0) {
-        throw std::runtime_error(fmt::format("cannot start {}: {}", options.program.string(), std::strerror(errno)));
+        throw std::runtime_error(
+            fmt::format("cannot start {}: {}", options.program.string(), std::strerror(errno)));
     }
     if (pid_ == 0) {
         // Child: only async-signal-safe calls until exec.
@@ -85,8 +86,10 @@ ChildProcess::~ChildProcess() {
             wait(std::chrono::seconds(5));
         }
     }
-    if (stdin_fd_ >= 0) ::close(stdin_fd_);
-    if (stdout_fd_ >= 0) ::close(stdout_fd_);
+    if (stdin_fd_ >= 0)
+        ::close(stdin_fd_);
+    if (stdout_fd_ >= 0)
+        ::close(stdout_fd_);
 }
 
 void ChildProcess::write_line(const std::string& line) {
@@ -95,8 +98,10 @@ void ChildProcess::write_line(const std::string& line) {
     while (written < text.size()) {
         const ssize_t n = ::write(stdin_fd_, text.data() + written, text.size() - written);
         if (n < 0) {
-            if (errno == EINTR) continue;
-            throw std::runtime_error(fmt::format("writing to child {}: {}", pid_, std::strerror(errno)));
+            if (errno == EINTR)
+                continue;
+            throw std::runtime_error(
+                fmt::format("writing to child {}: {}", pid_, std::strerror(errno)));
         }
         written += static_cast<std::size_t>(n);
     }
@@ -111,7 +116,8 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
             pending_.erase(0, newline + 1);
             return line;
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             return std::nullopt;
         }
@@ -135,7 +141,9 @@ void ChildProcess::signal(int signal_number) {
     }
 }
 
-bool ChildProcess::running() { return !wait(std::chrono::milliseconds(0)).has_value(); }
+bool ChildProcess::running() {
+    return !wait(std::chrono::milliseconds(0)).has_value();
+}
 
 std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
     if (status_) {

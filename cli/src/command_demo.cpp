@@ -29,16 +29,21 @@ std::filesystem::path sibling_program(const std::string& name) {
     const auto self = std::filesystem::read_symlink("/proc/self/exe");
     const auto path = self.parent_path() / name;
     if (!std::filesystem::exists(path)) {
-        throw std::runtime_error(fmt::format("{} not found next to {} (build it first)", path.string(), self.string()));
+        throw std::runtime_error(
+            fmt::format("{} not found next to {} (build it first)", path.string(), self.string()));
     }
     return path;
 }
 
-void step(const std::string& text) { std::cout << "• " << text << std::endl; }
+void step(const std::string& text) {
+    std::cout << "• " << text << std::endl;
+}
 
-json expect(const acquisition::ControlResponse& response, unsigned status, const std::string& what) {
+json expect(const acquisition::ControlResponse& response, unsigned status,
+            const std::string& what) {
     if (response.status != status) {
-        throw std::runtime_error(fmt::format("{}: HTTP {} {}", what, response.status, response.body.dump()));
+        throw std::runtime_error(
+            fmt::format("{}: HTTP {} {}", what, response.status, response.body.dump()));
     }
     return response.body;
 }
@@ -63,14 +68,18 @@ int run_demo(const DemoOptions& o) {
 
     step("starting hoplabd on loopback (log: " + (out / "hoplabd.log").string() + ")");
     ChildProcess daemon({sibling_program("hoplabd"),
-                         {"--listen", "127.0.0.1:0", "--device-listen", "127.0.0.1:0", "--data-dir", out.string(),
-                          "--ready-file", ready_file.string()},
-                         out / "hoplabd.log", false, false, {}});
+                         {"--listen", "127.0.0.1:0", "--device-listen", "127.0.0.1:0", "--data-dir",
+                          out.string(), "--ready-file", ready_file.string()},
+                         out / "hoplabd.log",
+                         false,
+                         false,
+                         {}});
     json ready;
     wait_until(
         [&] {
             if (!daemon.running()) {
-                throw std::runtime_error("hoplabd exited during start-up; see " + (out / "hoplabd.log").string());
+                throw std::runtime_error("hoplabd exited during start-up; see " +
+                                         (out / "hoplabd.log").string());
             }
             std::ifstream in(ready_file);
             ready = json::parse(in, nullptr, false);
@@ -81,19 +90,25 @@ int run_demo(const DemoOptions& o) {
     const auto device_port = ready["device_port"].get<std::uint16_t>();
     const acquisition::ControlClient api("127.0.0.1", http_port);
 
-    step(fmt::format("starting a simulated dual-plate amplifier (1000 Hz, 6 channels per plate, right limb {} % "
-                     "weaker) streaming to tcp://127.0.0.1:{}",
-                     o.asymmetry_pct, device_port));
-    ChildProcess amplifier({sibling_program("hoplab"),
-                            {"device-sim", "--connect", fmt::format("tcp://127.0.0.1:{}", device_port), "--plates",
-                             "2", "--rate", "1000", "--asymmetry", fmt::format("{}", o.asymmetry_pct), "--weaker",
-                             "right", "--mass", "75", "--seed", std::to_string(o.seed)},
-                            out / "device-sim.log", true, true, {}});
+    step(fmt::format(
+        "starting a simulated dual-plate amplifier (1000 Hz, 6 channels per plate, right limb {} % "
+        "weaker) streaming to tcp://127.0.0.1:{}",
+        o.asymmetry_pct, device_port));
+    ChildProcess amplifier(
+        {sibling_program("hoplab"),
+         {"device-sim", "--connect", fmt::format("tcp://127.0.0.1:{}", device_port), "--plates",
+          "2", "--rate", "1000", "--asymmetry", fmt::format("{}", o.asymmetry_pct), "--weaker",
+          "right", "--mass", "75", "--seed", std::to_string(o.seed)},
+         out / "device-sim.log",
+         true,
+         true,
+         {}});
     wait_until(
         [&] {
             const auto status = expect(api.get("/api/v1/status"), 200, "GET /api/v1/status");
             for (const auto& device : status["devices"]) {
-                if (!device["connected"].get<bool>()) return false;
+                if (!device["connected"].get<bool>())
+                    return false;
             }
             return true;
         },
@@ -109,15 +124,15 @@ int run_demo(const DemoOptions& o) {
 
     step("opening a session for athlete 'demo-athlete' (75 kg, involved limb: right)");
     const auto session = expect(api.post("/api/v1/sessions", {{"athlete_id", "demo-athlete"},
-                                                               {"mass_kg", 75.0},
-                                                               {"involved_limb", "right"},
-                                                               {"operator", "hoplab demo"},
-                                                               {"notes", "simulated plates"}}),
+                                                              {"mass_kg", 75.0},
+                                                              {"involved_limb", "right"},
+                                                              {"operator", "hoplab demo"},
+                                                              {"notes", "simulated plates"}}),
                                 201, "POST /api/v1/sessions");
     for (const char* limb : {"left", "right"}) {
         step(fmt::format("trial: single-leg repeated hops, {} limb", limb));
-        expect(api.post("/api/v1/trials/start", {{"protocol", "repeated-hops"}, {"limb", limb}}), 201,
-               "POST /api/v1/trials/start");
+        expect(api.post("/api/v1/trials/start", {{"protocol", "repeated-hops"}, {"limb", limb}}),
+               201, "POST /api/v1/trials/start");
         amplifier.write_line(fmt::format("perform {} repeated-hops", limb));
         std::optional<json> performed;
         while (!performed) {
@@ -132,14 +147,18 @@ int run_demo(const DemoOptions& o) {
             }
         }
         std::this_thread::sleep_for(300ms);  // let the last blocks reach the daemon
-        const auto stopped = expect(api.post("/api/v1/trials/stop"), 200, "POST /api/v1/trials/stop");
-        const auto& summary = stopped["analysis"].is_null() ? json::object() : stopped["analysis"]["summary"];
-        std::cout << fmt::format("    {} hops; mean contact {} s, mean flight {} s, mean jump height {} m\n",
-                                 summary.value("contacts", 0), summary.value("mean_contact_time_s", json()).dump(),
-                                 summary.value("mean_flight_time_s", json()).dump(),
-                                 summary.value("mean_jump_height_m", json()).dump());
+        const auto stopped =
+            expect(api.post("/api/v1/trials/stop"), 200, "POST /api/v1/trials/stop");
+        const auto& summary =
+            stopped["analysis"].is_null() ? json::object() : stopped["analysis"]["summary"];
+        std::cout << fmt::format(
+            "    {} hops; mean contact {} s, mean flight {} s, mean jump height {} m\n",
+            summary.value("contacts", 0), summary.value("mean_contact_time_s", json()).dump(),
+            summary.value("mean_flight_time_s", json()).dump(),
+            summary.value("mean_jump_height_m", json()).dump());
     }
-    const auto closed = expect(api.del("/api/v1/sessions/current"), 200, "DELETE /api/v1/sessions/current");
+    const auto closed =
+        expect(api.del("/api/v1/sessions/current"), 200, "DELETE /api/v1/sessions/current");
     const std::filesystem::path recording = closed["file"].get<std::string>();
 
     step("stopping the amplifier and the daemon");
@@ -155,14 +174,17 @@ int run_demo(const DemoOptions& o) {
 
     step("analysing the recording");
     const auto trials = load_force_trials(recording, LoadOptions{});
-    const auto run = analyse_trials(trials, processing::Limb::right, processing::AnalysisSettings{});
+    const auto run =
+        analyse_trials(trials, processing::Limb::right, processing::AnalysisSettings{});
     const auto report_path = out / "report.json";
-    std::ofstream(report_path) << processing::analysis_report_json(run.trials, run.symmetry).dump(2) << "\n";
+    std::ofstream(report_path) << processing::analysis_report_json(run.trials, run.symmetry).dump(2)
+                               << "\n";
     for (const auto& row : run.symmetry) {
         if (row.metric == "jump_height_m" && row.lsi_pct) {
-            std::cout << fmt::format("    jump height LSI {:.1f} % (right involved), asymmetry {:.1f} %, flag {}\n",
-                                     *row.lsi_pct, row.asymmetry_pct.value_or(0.0),
-                                     row.flag ? processing::to_string(*row.flag) : "—");
+            std::cout << fmt::format(
+                "    jump height LSI {:.1f} % (right involved), asymmetry {:.1f} %, flag {}\n",
+                *row.lsi_pct, row.asymmetry_pct.value_or(0.0),
+                row.flag ? processing::to_string(*row.flag) : "—");
         }
     }
 
@@ -171,10 +193,13 @@ int run_demo(const DemoOptions& o) {
     std::filesystem::remove(png);
     ChildProcess viewer({sibling_program("hoplab-viewer"),
                          {recording.string(), "--screenshot", png.string()},
-                         out / "viewer.log", false, false, {{"QT_QPA_PLATFORM", "offscreen"}}});
+                         out / "viewer.log",
+                         false,
+                         false,
+                         {{"QT_QPA_PLATFORM", "offscreen"}}});
     if (const auto code = viewer.wait(60s); code != 0) {
-        throw std::runtime_error(fmt::format("hoplab-viewer exited with {}; see {}", code ? *code : -1,
-                                             (out / "viewer.log").string()));
+        throw std::runtime_error(fmt::format("hoplab-viewer exited with {}; see {}",
+                                             code ? *code : -1, (out / "viewer.log").string()));
     }
     if (!std::filesystem::exists(png) || std::filesystem::file_size(png) == 0) {
         throw std::runtime_error("hoplab-viewer wrote no " + png.string());
@@ -192,10 +217,14 @@ int run_demo(const DemoOptions& o) {
 void add_demo_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<DemoOptions>();
     auto* command = app.add_subcommand(
-        "demo", "A lab session on two simulated plates: hoplabd + a simulated amplifier, tare, one repeated-hop trial "
-                "per limb, analysis (report.json) and the left/right comparison (comparison.png)");
+        "demo",
+        "A lab session on two simulated plates: hoplabd + a simulated amplifier, tare, one "
+        "repeated-hop trial "
+        "per limb, analysis (report.json) and the left/right comparison (comparison.png)");
     command->add_option("--out", o->out, "output folder (default ./demo-output)");
-    command->add_option("--asymmetry", o->asymmetry_pct, "the right limb's jump-height deficit in % (default 15)")
+    command
+        ->add_option("--asymmetry", o->asymmetry_pct,
+                     "the right limb's jump-height deficit in % (default 15)")
         ->check(CLI::Range(0.0, 90.0));
     command->add_option("--seed", o->seed, "random seed of the simulated athlete (default 7)");
     command->callback([o, &exit_code] { exit_code = run_demo(*o); });

@@ -17,26 +17,34 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         bool perform = false;
     };
     auto o = std::make_shared<Options>();
-    auto* command = app.add_subcommand(
-        "device-sim",
-        "Simulated force-plate amplifier: streams raw counts (six channels per plate) to hoplabd in the wire "
-        "protocol. Cue the simulated athlete on stdin: 'perform [left|right|both] [PROTOCOL]', 'status', 'quit'. "
-        "Events and a final summary are JSON lines on stdout.");
-    command->add_option("--connect", o->connect, "tcp://HOST:PORT of hoplabd's device port")->required();
+    auto* command = app.add_subcommand("device-sim",
+                                       "Simulated force-plate amplifier: streams raw counts (six "
+                                       "channels per plate) to hoplabd in the wire "
+                                       "protocol. Cue the simulated athlete on stdin: 'perform "
+                                       "[left|right|both] [PROTOCOL]', 'status', 'quit'. "
+                                       "Events and a final summary are JSON lines on stdout.");
+    command->add_option("--connect", o->connect, "tcp://HOST:PORT of hoplabd's device port")
+        ->required();
     command->add_option("--plates", o->plates, "number of plates (1 or 2; plate 1 is left)")
         ->check(CLI::Range(1, 2));
-    command->add_option("--rate", o->rate_hz, "sample rate in Hz (default 1000)")->check(CLI::Range(10.0, 20000.0));
-    command->add_option("--protocol", o->protocol, "what a bare 'perform' cue performs (default repeated-hops)");
+    command->add_option("--rate", o->rate_hz, "sample rate in Hz (default 1000)")
+        ->check(CLI::Range(10.0, 20000.0));
+    command->add_option("--protocol", o->protocol,
+                        "what a bare 'perform' cue performs (default repeated-hops)");
     command->add_option("--limb", o->limb, "limb a bare 'perform' cue uses (default left)")
         ->check(CLI::IsMember({"left", "right", "both"}));
-    command->add_option("--asymmetry", o->asymmetry_pct, "the weaker limb's jump-height deficit in %")
+    command
+        ->add_option("--asymmetry", o->asymmetry_pct, "the weaker limb's jump-height deficit in %")
         ->check(CLI::Range(0.0, 90.0));
     command->add_option("--weaker", o->weaker, "the weaker limb (default right)")
         ->check(CLI::IsMember({"left", "right"}));
-    command->add_option("--mass", o->mass_kg, "athlete mass in kg (default 75)")->check(CLI::Range(20.0, 250.0));
+    command->add_option("--mass", o->mass_kg, "athlete mass in kg (default 75)")
+        ->check(CLI::Range(20.0, 250.0));
     command->add_option("--seed", o->seed, "random seed (default 1)");
-    command->add_option("--duration", o->duration_s, "stop after this many seconds (default: run until quit)");
-    command->add_flag("--perform", o->perform, "perform once as soon as streaming starts, without a cue");
+    command->add_option("--duration", o->duration_s,
+                        "stop after this many seconds (default: run until quit)");
+    command->add_flag("--perform", o->perform,
+                      "perform once as soon as streaming starts, without a cue");
     command->callback([o, &exit_code] {
         acquisition::DeviceSimOptions options;
         acquisition::parse_connect_url(o->connect, options.amplifier);
@@ -48,7 +56,8 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         options.amplifier.athlete.weaker_limb = *processing::parse_limb(o->weaker);
         const auto protocol = processing::parse_protocol(o->protocol);
         if (!protocol) {
-            throw std::runtime_error(fmt::format("--protocol '{}' is not a hoplab protocol", o->protocol));
+            throw std::runtime_error(
+                fmt::format("--protocol '{}' is not a hoplab protocol", o->protocol));
         }
         options.protocol = *protocol;
         options.limb = *processing::parse_limb(o->limb);

@@ -39,26 +39,31 @@ std::string utc_now() {
 }
 
 bool is_single_leg(processing::Protocol protocol) {
-    return protocol == processing::Protocol::single_leg_hop || protocol == processing::Protocol::repeated_hops ||
+    return protocol == processing::Protocol::single_leg_hop ||
+           protocol == processing::Protocol::repeated_hops ||
            protocol == processing::Protocol::drop_jump;
 }
 
-simulation::TrialScript make_script(const SimulateOptions& o, processing::Protocol protocol, processing::Limb limb,
+simulation::TrialScript make_script(const SimulateOptions& o, processing::Protocol protocol,
+                                    processing::Limb limb,
                                     const simulation::AthleteModel& athlete) {
     simulation::TrialScript script;
     script.protocol = protocol;
     script.limb = limb;
     if (o.duration_s > 0) {
-        // --duration sets how long the task lasts: the number of hops, or the length of quiet stance.
+        // --duration sets how long the task lasts: the number of hops, or the length of quiet
+        // stance.
         const double task_s = o.duration_s - script.unloaded_before_s - script.stance_before_s -
                               script.stance_after_s - script.unloaded_after_s;
         if (task_s <= 0) {
-            throw std::runtime_error(fmt::format("--duration {} s leaves no time for the task after the stance "
-                                                 "phases ({} s)",
-                                                 o.duration_s, o.duration_s - task_s));
+            throw std::runtime_error(
+                fmt::format("--duration {} s leaves no time for the task after the stance "
+                            "phases ({} s)",
+                            o.duration_s, o.duration_s - task_s));
         }
         if (protocol == processing::Protocol::repeated_hops) {
-            script.hops = std::max(1, static_cast<int>(task_s / (athlete.hop_contact_time_s + athlete.hop_flight_time_s)));
+            script.hops = std::max(1, static_cast<int>(task_s / (athlete.hop_contact_time_s +
+                                                                 athlete.hop_flight_time_s)));
         } else if (protocol == processing::Protocol::quiet_stance) {
             script.stance_before_s += task_s;
         }
@@ -66,19 +71,20 @@ simulation::TrialScript make_script(const SimulateOptions& o, processing::Protoc
     return script;
 }
 
-void write_csv(const SimulateOptions& o, const simulation::SimulatedTrial& trial, processing::Protocol protocol,
-               processing::Limb limb) {
+void write_csv(const SimulateOptions& o, const simulation::SimulatedTrial& trial,
+               processing::Protocol protocol, processing::Limb limb) {
     auto out = fmt::output_file(o.out);
-    out.print("# simulated by hoplab {} (seed {}, mass {} kg, asymmetry {} % on the {} limb)\n", kSoftwareVersion,
-              o.seed, o.mass_kg, o.asymmetry_pct, o.weaker);
-    out.print("# protocol: {}\n# limb: {}\n", processing::to_string(protocol), processing::to_string(limb));
+    out.print("# simulated by hoplab {} (seed {}, mass {} kg, asymmetry {} % on the {} limb)\n",
+              kSoftwareVersion, o.seed, o.mass_kg, o.asymmetry_pct, o.weaker);
+    out.print("# protocol: {}\n# limb: {}\n", processing::to_string(protocol),
+              processing::to_string(limb));
     const auto& plates = trial.plates;
     const std::size_t n = plates.front().samples.size();
     if (limb == processing::Limb::both) {
         out.print("time_s,fz_left,fz_right\n");
         for (std::size_t k = 0; k < n; ++k) {
-            out.print("{:.6f},{:.4f},{:.4f}\n", static_cast<double>(k) / trial.rate_hz, plates[0].samples[k].fz_n,
-                      plates[1].samples[k].fz_n);
+            out.print("{:.6f},{:.4f},{:.4f}\n", static_cast<double>(k) / trial.rate_hz,
+                      plates[0].samples[k].fz_n, plates[1].samples[k].fz_n);
         }
         return;
     }
@@ -89,9 +95,10 @@ void write_csv(const SimulateOptions& o, const simulation::SimulatedTrial& trial
     }
 }
 
-// A recording shaped like the daemon's: both plates' raw counts (through the simulated plate's calibration), and per
-// trial the calibrated force, the events and the analysis.
-void write_recording(const SimulateOptions& o, const std::vector<simulation::SimulatedTrial>& trials,
+// A recording shaped like the daemon's: both plates' raw counts (through the simulated plate's
+// calibration), and per trial the calibrated force, the events and the analysis.
+void write_recording(const SimulateOptions& o,
+                     const std::vector<simulation::SimulatedTrial>& trials,
                      const std::vector<std::pair<processing::Protocol, processing::Limb>>& plans) {
     recording::SessionInfo session;
     session.athlete.id = "simulated-athlete";
@@ -99,11 +106,12 @@ void write_recording(const SimulateOptions& o, const std::vector<simulation::Sim
     session.athlete.involved_limb = processing::parse_limb(o.weaker);
     session.operator_name = "hoplab simulate";
     session.lab = "simulation";
-    session.notes = fmt::format("seed {}, asymmetry {} % on the {} limb", o.seed, o.asymmetry_pct, o.weaker);
+    session.notes =
+        fmt::format("seed {}, asymmetry {} % on the {} limb", o.seed, o.asymmetry_pct, o.weaker);
     session.created_utc = utc_now();
     std::vector<recording::DeviceInfo> devices;
-    for (const auto& [name, limb] : {std::pair{"left", processing::Limb::left},
-                                     std::pair{"right", processing::Limb::right}}) {
+    for (const auto& [name, limb] :
+         {std::pair{"left", processing::Limb::left}, std::pair{"right", processing::Limb::right}}) {
         recording::DeviceInfo device;
         device.name = name;
         device.model = "hoplab simulated 6-channel plate";
@@ -144,7 +152,8 @@ void write_recording(const SimulateOptions& o, const std::vector<simulation::Sim
             std::vector<calibration::Wrench> wrenches(n);
             calibration.to_wrenches(raw, wrenches);
             writer.append_trial_force(d, wrenches);
-            const bool tested = start.limb == processing::Limb::both || devices[d].limb == start.limb;
+            const bool tested =
+                start.limb == processing::Limb::both || devices[d].limb == start.limb;
             for (std::size_t k = 0; tested && k < n; ++k) {
                 fz_tested[k] += wrenches[k].fz_n;
             }
@@ -156,12 +165,14 @@ void write_recording(const SimulateOptions& o, const std::vector<simulation::Sim
         processing::AnalysisSettings settings;
         settings.body_mass_kg = o.mass_kg;
         try {
-            auto analysis = processing::analyze_trial(fz_tested, o.rate_hz, start.protocol, start.limb, settings);
+            auto analysis = processing::analyze_trial(fz_tested, o.rate_hz, start.protocol,
+                                                      start.limb, settings);
             analysis.id = start.id;
             analysis.source = std::filesystem::path(o.out).filename().string();
             end.analysis = std::move(analysis);
         } catch (const std::invalid_argument& error) {
-            std::cerr << fmt::format("hoplab simulate: {}: no analysis stored: {}\n", start.id, error.what());
+            std::cerr << fmt::format("hoplab simulate: {}: no analysis stored: {}\n", start.id,
+                                     error.what());
         }
         writer.end_trial(end);
         next_index += n;
@@ -174,25 +185,34 @@ void write_recording(const SimulateOptions& o, const std::vector<simulation::Sim
 void add_simulate_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<SimulateOptions>();
     auto* command = app.add_subcommand(
-        "simulate", "Write a simulated trial (physically consistent forces with known truth) to .h5 or .csv");
-    command->add_option("--protocol", o->protocol, "single-leg-hop, repeated-hops, drop-jump, cmj, landing, "
-                                                   "quiet-stance")
+        "simulate",
+        "Write a simulated trial (physically consistent forces with known truth) to .h5 or .csv");
+    command
+        ->add_option("--protocol", o->protocol,
+                     "single-leg-hop, repeated-hops, drop-jump, cmj, landing, "
+                     "quiet-stance")
         ->required();
     command->add_option("--out", o->out, "FILE.h5 (a session recording) or FILE.csv")->required();
     command->add_option("--limb", o->limb, "left, right or both (default left)")
         ->check(CLI::IsMember({"left", "right", "both"}));
-    command->add_option("--asymmetry", o->asymmetry_pct, "the weaker limb's jump-height deficit in % (default 0)")
+    command
+        ->add_option("--asymmetry", o->asymmetry_pct,
+                     "the weaker limb's jump-height deficit in % (default 0)")
         ->check(CLI::Range(0.0, 90.0));
     command->add_option("--weaker", o->weaker, "the weaker limb (default right)")
         ->check(CLI::IsMember({"left", "right"}));
-    command->add_option("--duration", o->duration_s, "approximate trial length in s (sets hops or stance length)");
-    command->add_option("--rate", o->rate_hz, "sample rate in Hz (default 1000)")->check(CLI::Range(50.0, 20000.0));
-    command->add_option("--mass", o->mass_kg, "athlete mass in kg (default 75)")->check(CLI::Range(20.0, 250.0));
+    command->add_option("--duration", o->duration_s,
+                        "approximate trial length in s (sets hops or stance length)");
+    command->add_option("--rate", o->rate_hz, "sample rate in Hz (default 1000)")
+        ->check(CLI::Range(50.0, 20000.0));
+    command->add_option("--mass", o->mass_kg, "athlete mass in kg (default 75)")
+        ->check(CLI::Range(20.0, 250.0));
     command->add_option("--seed", o->seed, "random seed (default 1)");
     command->callback([o, &exit_code] {
         const auto protocol = processing::parse_protocol(o->protocol);
         if (!protocol) {
-            throw std::runtime_error(fmt::format("--protocol '{}' is not a hoplab protocol", o->protocol));
+            throw std::runtime_error(
+                fmt::format("--protocol '{}' is not a hoplab protocol", o->protocol));
         }
         const auto limb = *processing::parse_limb(o->limb);
         simulation::AthleteModel athlete;
@@ -202,9 +222,11 @@ void add_simulate_command(CLI::App& app, int& exit_code) {
         const simulation::PlateNoise noise;
         const std::string ext = std::filesystem::path(o->out).extension().string();
         if (ext != ".csv" && ext != ".h5") {
-            throw std::runtime_error(fmt::format("--out {}: the file must end in .h5 or .csv", o->out));
+            throw std::runtime_error(
+                fmt::format("--out {}: the file must end in .h5 or .csv", o->out));
         }
-        // Single-leg protocols with --limb both: one trial per limb (a session), or two columns in a CSV.
+        // Single-leg protocols with --limb both: one trial per limb (a session), or two columns in
+        // a CSV.
         std::vector<std::pair<processing::Protocol, processing::Limb>> plans;
         if (is_single_leg(*protocol) && limb == processing::Limb::both && ext == ".h5") {
             plans = {{*protocol, processing::Limb::left}, {*protocol, processing::Limb::right}};
@@ -213,13 +235,15 @@ void add_simulate_command(CLI::App& app, int& exit_code) {
         }
         std::vector<simulation::SimulatedTrial> trials;
         for (std::size_t i = 0; i < plans.size(); ++i) {
-            trials.push_back(simulation::simulate_trial(athlete, make_script(*o, plans[i].first, plans[i].second, athlete),
-                                                        noise, o->rate_hz, o->seed + i));
+            trials.push_back(simulation::simulate_trial(
+                athlete, make_script(*o, plans[i].first, plans[i].second, athlete), noise,
+                o->rate_hz, o->seed + i));
         }
         if (ext == ".csv") {
             if (is_single_leg(*protocol) && limb == processing::Limb::both) {
-                throw std::runtime_error("a single-leg protocol with --limb both needs one CSV per limb (--limb left, "
-                                         "--limb right) or an .h5 session");
+                throw std::runtime_error(
+                    "a single-leg protocol with --limb both needs one CSV per limb (--limb left, "
+                    "--limb right) or an .h5 session");
             }
             write_csv(*o, trials.front(), *protocol, limb);
         } else {

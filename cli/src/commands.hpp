@@ -4,8 +4,9 @@
 
 namespace hoplab::cli {
 
-// Each `hoplab` subcommand registers itself; its callback throws on failure (main prints the message to stderr and
-// exits non-zero) and may set `exit_code` for a failure it has already reported.
+// Each `hoplab` subcommand registers itself; its callback throws on failure (main prints the
+// message to stderr and exits non-zero) and may set `exit_code` for a failure it has already
+// reported.
 void add_analyze_command(CLI::App& app, int& exit_code);
 void add_simulate_command(CLI::App& app, int& exit_code);
 void add_device_sim_command(CLI::App& app, int& exit_code);

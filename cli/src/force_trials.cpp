@@ -12,11 +12,13 @@ namespace {
 
 std::string lower_extension(const std::filesystem::path& path) {
     std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return ext;
 }
 
-std::vector<ForceTrial> load_recording(const std::filesystem::path& input, const LoadOptions& options) {
+std::vector<ForceTrial> load_recording(const std::filesystem::path& input,
+                                       const LoadOptions& options) {
     const recording::SessionReader reader(input);
     const auto& devices = reader.devices();
     std::vector<ForceTrial> trials;
@@ -30,7 +32,8 @@ std::vector<ForceTrial> load_recording(const std::filesystem::path& input, const
         trial.involved_limb = reader.session().athlete.involved_limb;
         bool first = true;
         for (const auto& device : devices) {
-            const bool take = trial.limb == processing::Limb::both ? true : device.limb == trial.limb;
+            const bool take =
+                trial.limb == processing::Limb::both ? true : device.limb == trial.limb;
             if (!take) {
                 continue;
             }
@@ -50,9 +53,10 @@ std::vector<ForceTrial> load_recording(const std::filesystem::path& input, const
             }
         }
         if (first) {
-            throw std::runtime_error(fmt::format("{}: trial {} is on the {} limb but no plate in the recording is "
-                                                 "assigned to it",
-                                                 input.string(), info.id, processing::to_string(trial.limb)));
+            throw std::runtime_error(
+                fmt::format("{}: trial {} is on the {} limb but no plate in the recording is "
+                            "assigned to it",
+                            input.string(), info.id, processing::to_string(trial.limb)));
         }
         trials.push_back(std::move(trial));
     }
@@ -68,13 +72,15 @@ std::vector<ForceTrial> load_csv(const std::filesystem::path& input, const LoadO
     if (!protocol && !csv.protocol.empty()) {
         protocol = processing::parse_protocol(csv.protocol);
         if (!protocol) {
-            throw CsvError(fmt::format("{}: comment line names unknown protocol '{}'", input.string(), csv.protocol));
+            throw CsvError(fmt::format("{}: comment line names unknown protocol '{}'",
+                                       input.string(), csv.protocol));
         }
     }
     if (!protocol) {
-        throw CsvError(fmt::format("{}: which protocol is this? Give --protocol (single-leg-hop, repeated-hops, "
-                                   "drop-jump, cmj, landing, quiet-stance)",
-                                   input.string()));
+        throw CsvError(fmt::format(
+            "{}: which protocol is this? Give --protocol (single-leg-hop, repeated-hops, "
+            "drop-jump, cmj, landing, quiet-stance)",
+            input.string()));
     }
     std::optional<processing::Limb> file_limb = options.limb;
     if (!file_limb && !csv.limb.empty()) {
@@ -120,7 +126,8 @@ std::vector<ForceTrial> load_csv(const std::filesystem::path& input, const LoadO
 
 }  // namespace
 
-std::vector<ForceTrial> load_force_trials(const std::filesystem::path& input, const LoadOptions& options) {
+std::vector<ForceTrial> load_force_trials(const std::filesystem::path& input,
+                                          const LoadOptions& options) {
     if (!std::filesystem::exists(input)) {
         throw std::runtime_error(fmt::format("{}: no such file", input.string()));
     }
@@ -132,10 +139,12 @@ std::vector<ForceTrial> load_force_trials(const std::filesystem::path& input, co
         return load_csv(input, options);
     }
     throw std::runtime_error(
-        fmt::format("{}: unknown input type '{}' (expected .h5 recordings or .csv/.txt/.tsv)", input.string(), ext));
+        fmt::format("{}: unknown input type '{}' (expected .h5 recordings or .csv/.txt/.tsv)",
+                    input.string(), ext));
 }
 
-AnalysisRun analyse_trials(const std::vector<ForceTrial>& trials, std::optional<processing::Limb> involved,
+AnalysisRun analyse_trials(const std::vector<ForceTrial>& trials,
+                           std::optional<processing::Limb> involved,
                            const processing::AnalysisSettings& settings) {
     AnalysisRun run;
     std::map<processing::Protocol, std::map<processing::Limb, std::size_t>> last_by_limb;
@@ -145,14 +154,15 @@ AnalysisRun analyse_trials(const std::vector<ForceTrial>& trials, std::optional<
             trial_settings.body_mass_kg = trial.mass_kg;
         }
         try {
-            auto analysis =
-                processing::analyze_trial(trial.fz_n, trial.sample_rate_hz, trial.protocol, trial.limb, trial_settings);
+            auto analysis = processing::analyze_trial(trial.fz_n, trial.sample_rate_hz,
+                                                      trial.protocol, trial.limb, trial_settings);
             analysis.id = trial.id;
             analysis.source = trial.source;
             last_by_limb[trial.protocol][trial.limb] = run.trials.size();
             run.trials.push_back(std::move(analysis));
         } catch (const std::invalid_argument& error) {
-            throw std::runtime_error(fmt::format("{}: trial {}: {}", trial.source, trial.id, error.what()));
+            throw std::runtime_error(
+                fmt::format("{}: trial {}: {}", trial.source, trial.id, error.what()));
         }
         if (!involved && trial.involved_limb) {
             involved = trial.involved_limb;
@@ -162,7 +172,8 @@ AnalysisRun analyse_trials(const std::vector<ForceTrial>& trials, std::optional<
         const auto left = limbs.find(processing::Limb::left);
         const auto right = limbs.find(processing::Limb::right);
         if (left != limbs.end() && right != limbs.end()) {
-            auto rows = processing::compare_limbs(run.trials[left->second], run.trials[right->second], involved);
+            auto rows = processing::compare_limbs(run.trials[left->second],
+                                                  run.trials[right->second], involved);
             run.symmetry.insert(run.symmetry.end(), rows.begin(), rows.end());
         }
     }

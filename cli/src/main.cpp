@@ -6,8 +6,9 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
-    CLI::App app{"hoplab — force-plate hop and landing tests: simulate, analyse, stream and demo.\n"
-                 "Protocols: single-leg-hop, repeated-hops, drop-jump, cmj, landing, quiet-stance."};
+    CLI::App app{
+        "hoplab — force-plate hop and landing tests: simulate, analyse, stream and demo.\n"
+        "Protocols: single-leg-hop, repeated-hops, drop-jump, cmj, landing, quiet-stance."};
     app.set_version_flag("--version", std::string(hoplab::kSoftwareVersion));
     app.require_subcommand(1);
     int exit_code = 0;

@@ -14,9 +14,10 @@ using processing::Limb;
 using processing::Protocol;
 constexpr double kPi = std::numbers::pi;
 
-// Gaussian noise from a fixed engine by Box–Muller, so a seed gives the same samples with any standard library.
+// Gaussian noise from a fixed engine by Box–Muller, so a seed gives the same samples with any
+// standard library.
 class Gaussian {
-public:
+  public:
     explicit Gaussian(std::uint64_t seed) : engine_(seed) {}
     double operator()() {
         if (spare_) {
@@ -31,28 +32,29 @@ public:
         return radius * std::cos(2.0 * kPi * u2);
     }
 
-private:
+  private:
     std::mt19937_64 engine_;
     std::optional<double> spare_;
 };
 
 // The vertical force of one limb as a piecewise function of time, built phase by phase.
 class Timeline {
-public:
+  public:
     double now() const { return end_; }
     void add(double duration_s, std::function<double(double)> force) {
         phases_.push_back(Phase{end_, duration_s, std::move(force)});
         end_ += duration_s;
     }
     double operator()(double t) const {
-        while (cursor_ + 1 < phases_.size() && t >= phases_[cursor_].start + phases_[cursor_].duration) {
+        while (cursor_ + 1 < phases_.size() &&
+               t >= phases_[cursor_].start + phases_[cursor_].duration) {
             ++cursor_;
         }
         const auto& phase = phases_[cursor_];
         return phase.force(std::min(t - phase.start, phase.duration));
     }
 
-private:
+  private:
     struct Phase {
         double start, duration;
         std::function<double(double)> force;
@@ -67,20 +69,28 @@ struct Builder {
     Timeline timeline;
     TrialTruth truth;
 
-    void unloaded(double s) { timeline.add(s, [](double) { return 0.0; }); }
-    void stance(double s) { timeline.add(s, [bw = bw](double) { return bw; }); }
+    void unloaded(double s) {
+        timeline.add(s, [](double) { return 0.0; });
+    }
+    void stance(double s) {
+        timeline.add(s, [bw = bw](double) { return bw; });
+    }
     void step_on() {
-        timeline.add(0.2, [bw = bw](double t) { return bw * 0.5 * (1.0 - std::cos(kPi * t / 0.2)); });
+        timeline.add(0.2,
+                     [bw = bw](double t) { return bw * 0.5 * (1.0 - std::cos(kPi * t / 0.2)); });
     }
     void step_off() {
-        timeline.add(0.2, [bw = bw](double t) { return bw * 0.5 * (1.0 + std::cos(kPi * t / 0.2)); });
+        timeline.add(0.2,
+                     [bw = bw](double t) { return bw * 0.5 * (1.0 + std::cos(kPi * t / 0.2)); });
     }
     // From stance: a half-sine above BW whose impulse gives take-off velocity g·Tf/2.
     void push_off(double flight_s) {
         constexpr double kPush = 0.3;
         const double v = g * flight_s / 2.0;
         const double amplitude = kPi * mass_kg * v / (2.0 * kPush);
-        timeline.add(kPush, [bw = bw, amplitude](double t) { return bw + amplitude * std::sin(kPi * t / kPush); });
+        timeline.add(kPush, [bw = bw, amplitude](double t) {
+            return bw + amplitude * std::sin(kPi * t / kPush);
+        });
     }
     void flight(double s) { unloaded(s); }
     // A rebound contact: landing at v_in, leaving at v_out, half-sine of length tc.
@@ -108,9 +118,11 @@ struct Builder {
     }
 };
 
-calibration::Wrench noisy(double fz, double t, bool loaded, const PlateNoise& noise, Gaussian& gaussian) {
+calibration::Wrench noisy(double fz, double t, bool loaded, const PlateNoise& noise,
+                          Gaussian& gaussian) {
     calibration::Wrench w;
-    // Sway of the centre of pressure while loaded; moments about the origin follow from it (zero shear).
+    // Sway of the centre of pressure while loaded; moments about the origin follow from it (zero
+    // shear).
     const double cop_x = loaded ? 0.010 * std::sin(2 * kPi * 0.3 * t) : 0.0;
     const double cop_y = loaded ? 0.020 * std::sin(2 * kPi * 0.2 * t) : 0.0;
     w.fz_n = fz + noise.offset_n + noise.drift_n_per_s * t + noise.noise_sd_n * gaussian() +
@@ -125,11 +137,12 @@ calibration::Wrench noisy(double fz, double t, bool loaded, const PlateNoise& no
 
 }  // namespace
 
-SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script, const PlateNoise& noise,
-                              double rate_hz, std::uint64_t seed) {
+SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script,
+                              const PlateNoise& noise, double rate_hz, std::uint64_t seed) {
     if (!(rate_hz > 0) || !(athlete.mass_kg > 0) || !(athlete.hop_contact_time_s > 0) ||
         !(athlete.hop_flight_time_s > 0) || script.hops < 1) {
-        throw std::invalid_argument("simulate_trial: rate, mass, contact and flight times and hops must be positive");
+        throw std::invalid_argument(
+            "simulate_trial: rate, mass, contact and flight times and hops must be positive");
     }
     constexpr double g = 9.80665;
     const bool bilateral = script.limb == Limb::both;
@@ -186,7 +199,8 @@ SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& sc
             b.step_on();
             b.stance(script.stance_before_s);
             b.countermovement();
-            // METHODS oracle 4.5-A: take-off velocity 2.283292203 m/s for this shape, whatever the mass.
+            // METHODS oracle 4.5-A: take-off velocity 2.283292203 m/s for this shape, whatever the
+            // mass.
             constexpr double kTakeOff = 2.283292203;
             const double flight = 2.0 * kTakeOff / g;
             b.truth.flight_times_s.push_back(flight);
@@ -209,7 +223,8 @@ SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& sc
     trial.truth = b.truth;
     const auto samples = static_cast<std::size_t>(std::floor(b.timeline.now() * rate_hz));
     Gaussian gaussian(seed);
-    for (const auto& [name, limb] : {std::pair{"left", Limb::left}, std::pair{"right", Limb::right}}) {
+    for (const auto& [name, limb] :
+         {std::pair{"left", Limb::left}, std::pair{"right", Limb::right}}) {
         const bool carries = bilateral || script.limb == limb;
         const double share = bilateral ? 0.5 : 1.0;
         PlateTrace trace{name, limb, {}};
@@ -224,8 +239,8 @@ SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& sc
     return trial;
 }
 
-std::vector<calibration::Wrench> simulate_unloaded(double duration_s, double rate_hz, const PlateNoise& noise,
-                                                   std::uint64_t seed) {
+std::vector<calibration::Wrench> simulate_unloaded(double duration_s, double rate_hz,
+                                                   const PlateNoise& noise, std::uint64_t seed) {
     if (!(rate_hz > 0) || !(duration_s > 0)) {
         throw std::invalid_argument("simulate_unloaded: duration and rate must be positive");
     }

@@ -1,4 +1,5 @@
-// The control API of a real hoplabd process on loopback: every bad request gets a JSON error with a 4xx status.
+// The control API of a real hoplabd process on loopback: every bad request gets a JSON error with a
+// 4xx status.
 #include <gtest/gtest.h>
 
 #include "support/daemon_process.hpp"
@@ -11,7 +12,7 @@ namespace {
 using nlohmann::json;
 
 class ControlApi : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         dir_ = new std::filesystem::path(testing::fresh_directory("api"));
         daemon_ = new testing::DaemonProcess(*dir_, {"--simulate"});
@@ -24,7 +25,8 @@ protected:
     }
     static ControlClient api() { return daemon_->client(); }
 
-    static void expect_error(const ControlResponse& response, unsigned status, const std::string& fragment) {
+    static void expect_error(const ControlResponse& response, unsigned status,
+                             const std::string& fragment) {
         EXPECT_EQ(response.status, status) << response.body.dump();
         ASSERT_TRUE(response.body.is_object()) << response.body.dump();
         ASSERT_TRUE(response.body.contains("error")) << response.body.dump();
@@ -42,7 +44,8 @@ TEST_F(ControlApi, MalformedJsonIs400) {
 }
 
 TEST_F(ControlApi, UnknownFieldIs400AndNamed) {
-    expect_error(api().post("/api/v1/sessions", {{"athlete_id", "a1"}, {"masss_kg", 70}}), 400, "'masss_kg'");
+    expect_error(api().post("/api/v1/sessions", {{"athlete_id", "a1"}, {"masss_kg", 70}}), 400,
+                 "'masss_kg'");
 }
 
 TEST_F(ControlApi, AthleteIdThatWouldEscapeTheDataFolderIs400) {
@@ -50,9 +53,11 @@ TEST_F(ControlApi, AthleteIdThatWouldEscapeTheDataFolderIs400) {
         expect_error(api().post("/api/v1/sessions", {{"athlete_id", id}}), 400, "athlete_id");
     }
     expect_error(api().post("/api/v1/sessions", json::object()), 400, "athlete_id");
-    expect_error(api().post("/api/v1/sessions", {{"athlete_id", "a1"}, {"mass_kg", -3}}), 400, "mass_kg");
-    expect_error(api().post("/api/v1/sessions", {{"athlete_id", "a1"}, {"involved_limb", "middle"}}), 400,
-                 "involved_limb");
+    expect_error(api().post("/api/v1/sessions", {{"athlete_id", "a1"}, {"mass_kg", -3}}), 400,
+                 "mass_kg");
+    expect_error(
+        api().post("/api/v1/sessions", {{"athlete_id", "a1"}, {"involved_limb", "middle"}}), 400,
+        "involved_limb");
 }
 
 TEST_F(ControlApi, OversizeBodyIs413) {
@@ -81,29 +86,37 @@ TEST_F(ControlApi, StatusAndMetricsReportEveryDevice) {
     const auto metrics = api().get("/metrics");
     ASSERT_EQ(metrics.status, 200u);
     const auto text = metrics.body.get<std::string>();
-    EXPECT_NE(text.find("hoplab_samples_received_total{device=\"left\"}"), std::string::npos) << text;
-    EXPECT_NE(text.find("hoplab_crc_failures_total{device=\"right\"} 0"), std::string::npos) << text;
+    EXPECT_NE(text.find("hoplab_samples_received_total{device=\"left\"}"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("hoplab_crc_failures_total{device=\"right\"} 0"), std::string::npos)
+        << text;
 }
 
 TEST_F(ControlApi, TareRecoversTheAmplifierOffsets) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2200));  // the tare window is the last 2 s
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(2200));  // the tare window is the last 2 s
     const auto response = api().post("/api/v1/devices/left/tare");
     ASSERT_EQ(response.status, 200u) << response.body.dump();
     const auto offsets = response.body["offsets"].get<std::vector<double>>();
     ASSERT_EQ(offsets.size(), 6u);
-    // The simulated amplifier's Fz zero is 4000 counts; 2000 samples of 1.5 N noise (30 counts) average to
-    // within ~0.7 counts, so 0.1 % (4 counts) is a strict bound.
+    // The simulated amplifier's Fz zero is 4000 counts; 2000 samples of 1.5 N noise (30 counts)
+    // average to within ~0.7 counts, so 0.1 % (4 counts) is a strict bound.
     EXPECT_NEAR(offsets[2], 4000.0, 4.0);
     EXPECT_NEAR(offsets[0], 1500.0, 0.001 * 1500.0 + 4.0);
 }
 
 TEST_F(ControlApi, SessionAndTrialLifecycle) {
-    const auto opened = api().post("/api/v1/sessions", {{"athlete_id", "lifecycle"}, {"mass_kg", 70.0}});
+    const auto opened =
+        api().post("/api/v1/sessions", {{"athlete_id", "lifecycle"}, {"mass_kg", 70.0}});
     ASSERT_EQ(opened.status, 201u) << opened.body.dump();
     expect_error(api().post("/api/v1/sessions", {{"athlete_id", "again"}}), 409, "already open");
-    expect_error(api().post("/api/v1/trials/start", {{"protocol", "hopscotch"}}), 400, "unknown protocol");
-    ASSERT_EQ(api().post("/api/v1/trials/start", {{"protocol", "quiet-stance"}, {"limb", "both"}}).status, 201u);
-    expect_error(api().post("/api/v1/trials/start", {{"protocol", "cmj"}}), 409, "already recording");
+    expect_error(api().post("/api/v1/trials/start", {{"protocol", "hopscotch"}}), 400,
+                 "unknown protocol");
+    ASSERT_EQ(
+        api().post("/api/v1/trials/start", {{"protocol", "quiet-stance"}, {"limb", "both"}}).status,
+        201u);
+    expect_error(api().post("/api/v1/trials/start", {{"protocol", "cmj"}}), 409,
+                 "already recording");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const auto stopped = api().post("/api/v1/trials/stop");
     ASSERT_EQ(stopped.status, 200u) << stopped.body.dump();
@@ -118,8 +131,12 @@ TEST_F(ControlApi, SessionAndTrialLifecycle) {
 
 TEST(DaemonExposure, NonLoopbackBindWithoutTokenIsRefused) {
     const auto dir = testing::fresh_directory("exposure");
-    cli::ChildProcess daemon({HOPLABD_PATH, {"--listen", "0.0.0.0:0", "--data-dir", dir.string()}, dir / "log", false,
-                              false, {}});
+    cli::ChildProcess daemon({HOPLABD_PATH,
+                              {"--listen", "0.0.0.0:0", "--data-dir", dir.string()},
+                              dir / "log",
+                              false,
+                              false,
+                              {}});
     const auto code = daemon.wait(std::chrono::seconds(10));
     ASSERT_TRUE(code.has_value());
     EXPECT_EQ(*code, 2);
@@ -144,7 +161,8 @@ TEST(DaemonStop, SigtermClosesTheOpenTrialAndTheFile) {
     testing::DaemonProcess daemon(dir, {"--simulate"});
     daemon.wait_for_devices();
     ASSERT_EQ(daemon.client().post("/api/v1/sessions", {{"athlete_id", "stopper"}}).status, 201u);
-    ASSERT_EQ(daemon.client().post("/api/v1/trials/start", {{"protocol", "quiet-stance"}}).status, 201u);
+    ASSERT_EQ(daemon.client().post("/api/v1/trials/start", {{"protocol", "quiet-stance"}}).status,
+              201u);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     daemon.process().signal(SIGTERM);
     const auto code = daemon.process().wait(std::chrono::seconds(15));

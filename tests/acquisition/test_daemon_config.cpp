@@ -10,7 +10,9 @@
 namespace hoplab::acquisition {
 namespace {
 
-void write(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
+void write(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path) << text;
+}
 
 TEST(DaemonConfig, ParsesEndpoints) {
     EXPECT_EQ(parse_endpoint("127.0.0.1:8750", "--listen").port, 8750);
@@ -45,26 +47,31 @@ TEST(DaemonConfig, RefusesExposureWithoutFlagAndToken) {
 
 TEST(DaemonConfig, NamesTheBadKeyAndValue) {
     const auto dir = testing::fresh_directory("config");
-    write(dir / "lab.toml", "[daemon]\nlisten = \"127.0.0.1:8750\"\nlistne = 3\n[[device]]\nname = \"left\"\n");
+    write(dir / "lab.toml",
+          "[daemon]\nlisten = \"127.0.0.1:8750\"\nlistne = 3\n[[device]]\nname = \"left\"\n");
     try {
         load_daemon_config(dir / "lab.toml");
         FAIL();
     } catch (const ConfigError& error) {
-        EXPECT_NE(std::string(error.what()).find("unknown key 'listne'"), std::string::npos) << error.what();
+        EXPECT_NE(std::string(error.what()).find("unknown key 'listne'"), std::string::npos)
+            << error.what();
     }
-    write(dir / "lab.toml", "[[device]]\nname = \"../left\"\ntransport = \"tcp\"\ncalibration = \"x.toml\"\n");
+    write(dir / "lab.toml",
+          "[[device]]\nname = \"../left\"\ntransport = \"tcp\"\ncalibration = \"x.toml\"\n");
     try {
         load_daemon_config(dir / "lab.toml");
         FAIL();
     } catch (const ConfigError& error) {
         EXPECT_NE(std::string(error.what()).find("'../left'"), std::string::npos) << error.what();
     }
-    write(dir / "lab.toml", "[[device]]\nname = \"left\"\ntransport = \"tcp\"\ncalibration = \"missing.toml\"\n");
+    write(dir / "lab.toml",
+          "[[device]]\nname = \"left\"\ntransport = \"tcp\"\ncalibration = \"missing.toml\"\n");
     try {
         load_daemon_config(dir / "lab.toml");
         FAIL();
     } catch (const ConfigError& error) {
-        EXPECT_NE(std::string(error.what()).find("missing.toml"), std::string::npos) << error.what();
+        EXPECT_NE(std::string(error.what()).find("missing.toml"), std::string::npos)
+            << error.what();
     }
     write(dir / "lab.toml", "[[device]\nname = ");
     EXPECT_THROW(load_daemon_config(dir / "lab.toml"), ConfigError);

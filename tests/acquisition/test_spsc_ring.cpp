@@ -46,7 +46,9 @@ TEST(SpscRing, TransfersEveryItemInOrderAcrossThreads) {
     EXPECT_EQ(consumed_sum, static_cast<long long>(kItems) * (kItems - 1) / 2);
 }
 
-TEST(SpscRing, ZeroCapacityIsMisuse) { EXPECT_THROW(SpscRing<int>(0), std::invalid_argument); }
+TEST(SpscRing, ZeroCapacityIsMisuse) {
+    EXPECT_THROW(SpscRing<int>(0), std::invalid_argument);
+}
 
 }  // namespace
 }  // namespace hoplab::acquisition

@@ -32,19 +32,21 @@ Run run_hoplab(const std::vector<std::string>& arguments, const std::filesystem:
 TEST(AnalyzeCommand, MissingColumnExitsNonZeroAndNamesIt) {
     const auto dir = testing::fresh_directory("analyze-missing");
     std::ofstream(dir / "trial.csv") << "time_s,force_N\n0,700\n0.001,701\n0.002,702\n";
-    const auto run = run_hoplab({"analyze", (dir / "trial.csv").string(), "--protocol", "cmj", "--fz", "Fz"}, dir);
+    const auto run = run_hoplab(
+        {"analyze", (dir / "trial.csv").string(), "--protocol", "cmj", "--fz", "Fz"}, dir);
     EXPECT_NE(run.exit_code, 0);
     EXPECT_NE(run.err.find("no column 'Fz'"), std::string::npos) << run.err;
-    EXPECT_NE(run.err.find("force_N"), std::string::npos) << "the message lists the columns there are: " << run.err;
+    EXPECT_NE(run.err.find("force_N"), std::string::npos)
+        << "the message lists the columns there are: " << run.err;
     std::filesystem::remove_all(dir);
 }
 
 TEST(AnalyzeCommand, LeftRightCsvsFromSimulateReportTheKnownAsymmetry) {
     const auto dir = testing::fresh_directory("analyze-lr");
     for (const char* limb : {"left", "right"}) {
-        const auto sim = run_hoplab({"simulate", "--protocol", "repeated-hops", "--limb", limb, "--asymmetry", "15",
-                                     "--weaker", "right", "--seed", "3", "--out",
-                                     (dir / (std::string(limb) + ".csv")).string()},
+        const auto sim = run_hoplab({"simulate", "--protocol", "repeated-hops", "--limb", limb,
+                                     "--asymmetry", "15", "--weaker", "right", "--seed", "3",
+                                     "--out", (dir / (std::string(limb) + ".csv")).string()},
                                     dir);
         ASSERT_EQ(sim.exit_code, 0) << sim.err;
     }
@@ -70,13 +72,14 @@ TEST(AnalyzeCommand, LeftRightCsvsFromSimulateReportTheKnownAsymmetry) {
 }
 
 TEST(AnalyzeCommand, RealDualPlateRecordingAnalyses) {
-    const std::filesystem::path file = std::filesystem::path(HOPLAB_SHARED_DATA_DIR) / "real/gidiel-dual-fz/Dual-CMJ-Fz.txt";
+    const std::filesystem::path file =
+        std::filesystem::path(HOPLAB_SHARED_DATA_DIR) / "real/gidiel-dual-fz/Dual-CMJ-Fz.txt";
     if (!std::filesystem::exists(file)) {
         GTEST_SKIP() << "shared data not found at " << file;
     }
     const auto dir = testing::fresh_directory("analyze-real");
-    const auto run = run_hoplab({"analyze", file.string(), "--rate", "1000", "--fz-left", "FP1", "--fz-right", "FP2",
-                                 "--protocol", "cmj", "--json"},
+    const auto run = run_hoplab({"analyze", file.string(), "--rate", "1000", "--fz-left", "FP1",
+                                 "--fz-right", "FP2", "--protocol", "cmj", "--json"},
                                 dir);
     ASSERT_EQ(run.exit_code, 0) << run.err;
     const auto report = nlohmann::json::parse(run.out);

@@ -21,8 +21,8 @@ TEST(CsvForce, CommaWithTimeColumn) {
 }
 
 TEST(CsvForce, SemicolonWithDecimalCommaUnitsAndComments) {
-    const auto csv = parse_force_csv("# protocol: cmj\r\n# limb: both\r\nTime (ms);Fz (kN)\r\n0;0,5\r\n2;0,75\r\n",
-                                     "t.csv", {});
+    const auto csv = parse_force_csv(
+        "# protocol: cmj\r\n# limb: both\r\nTime (ms);Fz (kN)\r\n0;0,5\r\n2;0,75\r\n", "t.csv", {});
     EXPECT_NEAR(csv.sample_rate_hz, 500.0, 1e-9);
     EXPECT_EQ(csv.fz, (std::vector<double>{500.0, 750.0}));
     EXPECT_EQ(csv.protocol, "cmj");

@@ -1,6 +1,7 @@
-// A whole lab session through the real daemon and a real simulated amplifier process: tare, session, one repeated-hop
-// trial per limb, close. The recording must hold exactly the samples the amplifier sent while the session was open,
-// and the analysis must find the asymmetry the simulated athlete was given.
+// A whole lab session through the real daemon and a real simulated amplifier process: tare,
+// session, one repeated-hop trial per limb, close. The recording must hold exactly the samples the
+// amplifier sent while the session was open, and the analysis must find the asymmetry the simulated
+// athlete was given.
 #include <hoplab/cli/force_trials.hpp>
 #include <hoplab/recording/session_reader.hpp>
 
@@ -30,24 +31,31 @@ json next_event(cli::ChildProcess& amplifier, const std::string& kind) {
 TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
     const auto dir = testing::fresh_directory("lab-session");
     testing::DaemonProcess daemon(dir);
-    cli::ChildProcess amplifier({HOPLAB_PATH,
-                                 {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
-                                  "--plates", "2", "--rate", "1000", "--asymmetry", "15", "--weaker", "right",
-                                  "--mass", "72", "--seed", "11"},
-                                 dir / "device-sim.log", true, true, {}});
+    cli::ChildProcess amplifier(
+        {HOPLAB_PATH,
+         {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
+          "--plates", "2", "--rate", "1000", "--asymmetry", "15", "--weaker", "right", "--mass",
+          "72", "--seed", "11"},
+         dir / "device-sim.log",
+         true,
+         true,
+         {}});
     daemon.wait_for_devices();
     const auto api = daemon.client();
     std::this_thread::sleep_for(2200ms);
     for (const char* plate : {"left", "right"}) {
         ASSERT_EQ(api.post(std::string("/api/v1/devices/") + plate + "/tare").status, 200u);
     }
-    const auto opened = api.post("/api/v1/sessions", {{"athlete_id", "it-athlete"}, {"mass_kg", 72.0},
-                                                      {"involved_limb", "right"}});
+    const auto opened =
+        api.post("/api/v1/sessions",
+                 {{"athlete_id", "it-athlete"}, {"mass_kg", 72.0}, {"involved_limb", "right"}});
     ASSERT_EQ(opened.status, 201u) << opened.body.dump();
 
     std::map<std::string, json> stopped;
     for (const char* limb : {"left", "right"}) {
-        ASSERT_EQ(api.post("/api/v1/trials/start", {{"protocol", "repeated-hops"}, {"limb", limb}}).status, 201u);
+        ASSERT_EQ(api.post("/api/v1/trials/start", {{"protocol", "repeated-hops"}, {"limb", limb}})
+                      .status,
+                  201u);
         amplifier.write_line(std::string("perform ") + limb + " repeated-hops");
         next_event(amplifier, "performed");
         std::this_thread::sleep_for(200ms);
@@ -55,7 +63,8 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
         ASSERT_EQ(stop.status, 200u) << stop.body.dump();
         stopped[limb] = stop.body;
     }
-    // Stop the amplifier first, so that everything it sent is either in the file or counted as lost.
+    // Stop the amplifier first, so that everything it sent is either in the file or counted as
+    // lost.
     amplifier.write_line("quit");
     const json summary = next_event(amplifier, "summary");
     ASSERT_EQ(amplifier.wait(10s), 0);
@@ -79,7 +88,8 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
         EXPECT_EQ(reader.raw_sample_count(name), samples_sent - first) << name;
         EXPECT_TRUE(reader.gaps(name).empty()) << name;
         const auto& counters = status["devices"][d]["counters"];
-        EXPECT_EQ(counters["samples_accepted"].get<std::uint64_t>(), samples_sent) << counters.dump();
+        EXPECT_EQ(counters["samples_accepted"].get<std::uint64_t>(), samples_sent)
+            << counters.dump();
         EXPECT_EQ(counters["samples_lost"].get<std::uint64_t>(), 0u);
     }
 
@@ -91,7 +101,8 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
         if (row.metric == "jump_height_m") {
             found = true;
             ASSERT_TRUE(row.asymmetry_pct.has_value());
-            // The simulated athlete's right limb jumps 15 % lower; θ-bias and noise move it by < 2 points.
+            // The simulated athlete's right limb jumps 15 % lower; θ-bias and noise move it by < 2
+            // points.
             EXPECT_NEAR(*row.asymmetry_pct, 15.0, 2.0);
             EXPECT_EQ(row.weaker, processing::Limb::right);
         }

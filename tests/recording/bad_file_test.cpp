@@ -136,8 +136,9 @@ TEST(BadFileTest, TruncatedFile) {
     }
 }
 
-// Disabled: one of the 30 corrupted copies makes HDF5 1.10.8 spin while reading (no error, no crash, no return);
-// the fix (a guarded read path or a time-limited child per open) is open work, tracked in the closing note of issue 7.
+// Disabled: one of the 30 corrupted copies makes HDF5 1.10.8 spin while reading (no error, no
+// crash, no return); the fix (a guarded read path or a time-limited child per open) is open work,
+// tracked in the closing note of issue 7.
 TEST(BadFileTest, DISABLED_CorruptBytesGiveAnErrorNotACrash) {
     ScratchDir scratch;
     const auto file = write_session(scratch, "good.h5");

@@ -1,6 +1,7 @@
 #pragma once
 
-// Test support: a real hoplabd child process on loopback (ports chosen by the kernel) in a fresh data folder.
+// Test support: a real hoplabd child process on loopback (ports chosen by the kernel) in a fresh
+// data folder.
 
 #include <hoplab/acquisition/control_client.hpp>
 #include <hoplab/cli/child_process.hpp>
@@ -29,14 +30,17 @@ inline std::filesystem::path fresh_directory(const std::string& name) {
 }
 
 class DaemonProcess {
-public:
-    explicit DaemonProcess(const std::filesystem::path& dir, std::vector<std::string> extra_arguments = {})
+  public:
+    explicit DaemonProcess(const std::filesystem::path& dir,
+                           std::vector<std::string> extra_arguments = {})
         : dir_(dir) {
         const auto ready = dir / "ready.json";
-        std::vector<std::string> arguments{"--listen", "127.0.0.1:0", "--device-listen", "127.0.0.1:0",
-                                           "--data-dir", (dir / "data").string(), "--ready-file", ready.string()};
+        std::vector<std::string> arguments{"--listen",     "127.0.0.1:0", "--device-listen",
+                                           "127.0.0.1:0",  "--data-dir",  (dir / "data").string(),
+                                           "--ready-file", ready.string()};
         arguments.insert(arguments.end(), extra_arguments.begin(), extra_arguments.end());
-        process_.emplace(cli::ChildProcess::Options{HOPLABD_PATH, arguments, dir / "hoplabd.log", false, false, {}});
+        process_.emplace(cli::ChildProcess::Options{
+            HOPLABD_PATH, arguments, dir / "hoplabd.log", false, false, {}});
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         for (;;) {
             std::ifstream in(ready);
@@ -83,7 +87,7 @@ public:
         }
     }
 
-private:
+  private:
     std::filesystem::path dir_;
     std::optional<cli::ChildProcess> process_;
     std::uint16_t http_port_ = 0;

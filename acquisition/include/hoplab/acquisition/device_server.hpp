@@ -16,20 +16,22 @@ namespace hoplab::acquisition {
 
 class SessionController;
 
-// Accepts device connections over TCP. Each connection is a byte stream of protocol messages that may carry several
-// device streams (a dual-plate amplifier sends two); each stream is bound to a configured device by its HELLO.
-// A peer that keeps sending garbage (more than kGarbageBudgetBytes discarded without a valid message between) is
-// disconnected; an unknown device name closes the connection with the reason logged and shown in the status.
+// Accepts device connections over TCP. Each connection is a byte stream of protocol messages that
+// may carry several device streams (a dual-plate amplifier sends two); each stream is bound to a
+// configured device by its HELLO. A peer that keeps sending garbage (more than kGarbageBudgetBytes
+// discarded without a valid message between) is disconnected; an unknown device name closes the
+// connection with the reason logged and shown in the status.
 class DeviceServer {
-public:
+  public:
     static constexpr std::size_t kGarbageBudgetBytes = 64 * 1024;
 
-    DeviceServer(boost::asio::io_context& io, const Endpoint& endpoint, SessionController& controller);
+    DeviceServer(boost::asio::io_context& io, const Endpoint& endpoint,
+                 SessionController& controller);
     std::uint16_t port() const;
     void start();
     void close();  // stops accepting and closes every connection
 
-private:
+  private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> serve(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
 

@@ -10,19 +10,22 @@ namespace hoplab::acquisition {
 
 struct DeviceSimOptions {
     AmplifierOptions amplifier;
-    processing::Protocol protocol = processing::Protocol::repeated_hops;  // what a bare "perform" cue performs
+    processing::Protocol protocol =
+        processing::Protocol::repeated_hops;  // what a bare "perform" cue performs
     processing::Limb limb = processing::Limb::left;
-    std::optional<double> duration_s;  // stop after this long (otherwise at "quit", EOF is not a stop, or a signal)
-    bool perform_at_start = false;     // perform once as soon as connected, without a cue
+    std::optional<double>
+        duration_s;  // stop after this long (otherwise at "quit", EOF is not a stop, or a signal)
+    bool perform_at_start = false;  // perform once as soon as connected, without a cue
 };
 
 // Parses "tcp://HOST:PORT"; throws std::invalid_argument naming the text.
 void parse_connect_url(const std::string& url, AmplifierOptions& amplifier);
 
-// `hoplab device-sim`: streams simulated plates to a daemon. Cues arrive as lines on standard input:
-//   perform [left|right|both] [PROTOCOL]   the simulated athlete performs now (a JSON "performed" line follows)
-//   status                                 prints the JSON summary so far
-//   quit                                   stops, says goodbye to the daemon, prints the summary
+// `hoplab device-sim`: streams simulated plates to a daemon. Cues arrive as lines on standard
+// input:
+//   perform [left|right|both] [PROTOCOL]   the simulated athlete performs now (a JSON "performed"
+//   line follows) status                                 prints the JSON summary so far quit stops,
+//   says goodbye to the daemon, prints the summary
 // Events and the final summary are JSON lines on `events`. Returns the process exit code.
 int run_device_sim(const DeviceSimOptions& options, std::ostream& events);
 

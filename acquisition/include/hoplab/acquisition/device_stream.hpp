@@ -21,10 +21,11 @@ struct LiveBins {
     std::vector<float> fz_min_n, fz_max_n;
 };
 
-// The daemon's view of one configured device: what it announced, its accounting, its clock map, the last seconds of
-// raw samples (for tare) and the live decimation. Touched from the io_context thread only.
+// The daemon's view of one configured device: what it announced, its accounting, its clock map, the
+// last seconds of raw samples (for tare) and the live decimation. Touched from the io_context
+// thread only.
 class DeviceStream {
-public:
+  public:
     static constexpr double kLiveBinRateHz = 200.0;
     static constexpr double kTareHistoryS = 4.0;
 
@@ -34,16 +35,21 @@ public:
     const std::string& name() const { return config_.name; }
     const DeviceConfig& config() const { return config_; }
     const calibration::PlateCalibration& calibration() const { return config_.calibration; }
-    void set_calibration(calibration::PlateCalibration calibration) { config_.calibration = std::move(calibration); }
+    void set_calibration(calibration::PlateCalibration calibration) {
+        config_.calibration = std::move(calibration);
+    }
 
-    // A HELLO for this device. Returns why it is refused (channel count or format that the calibration cannot take).
+    // A HELLO for this device. Returns why it is refused (channel count or format that the
+    // calibration cannot take).
     std::optional<std::string> on_hello(const wire::Hello& hello, const std::string& peer);
     void on_disconnect(const std::string& reason);
     bool connected() const { return connected_; }
     const std::optional<wire::Hello>& hello() const { return hello_; }
 
-    // Accounting for one data message; an accepted block also feeds the tare history and the live bins.
-    wire::StreamTracker::Verdict on_data(std::uint32_t seq, const wire::DataBlock& block, std::int64_t host_ns);
+    // Accounting for one data message; an accepted block also feeds the tare history and the live
+    // bins.
+    wire::StreamTracker::Verdict on_data(std::uint32_t seq, const wire::DataBlock& block,
+                                         std::int64_t host_ns);
     void on_message(std::uint32_t seq) { tracker_.on_message(seq); }
     void on_decode_error(bool crc_mismatch) { tracker_.on_decode_error(crc_mismatch); }
     void count_ring_overrun(std::uint64_t samples);
@@ -63,7 +69,7 @@ public:
     const wire::ClockMap& clock_map() const { return clock_; }
     nlohmann::json status_json(std::uint64_t samples_written) const;
 
-private:
+  private:
     void push_history(const wire::DataBlock& block);
     void push_live(const wire::DataBlock& block);
 

@@ -7,10 +7,10 @@
 
 namespace hoplab::acquisition {
 
-// Routes one control-API request to the controller. `body` is the raw request body (JSON where one is expected).
-// Every failure is a JSON error with a 4xx status: unknown route (404), wrong method (405), malformed JSON or a body
-// that is not an object (400), and whatever the controller refuses. Plain-text pages (/metrics) come back as a JSON
-// string in ApiResult::body with `text = true`.
+// Routes one control-API request to the controller. `body` is the raw request body (JSON where one
+// is expected). Every failure is a JSON error with a 4xx status: unknown route (404), wrong method
+// (405), malformed JSON or a body that is not an object (400), and whatever the controller refuses.
+// Plain-text pages (/metrics) come back as a JSON string in ApiResult::body with `text = true`.
 struct RoutedRequest {
     std::string_view method;  // "GET", "POST", "DELETE"
     std::string_view target;  // path and optional query

@@ -15,19 +15,20 @@ namespace hoplab::acquisition {
 class SessionController;
 class LiveFeed;
 
-// The control API over HTTP/1.1 (Boost.Beast) and the live WebSocket at /api/v1/live. When a token is set, every
-// request must carry "Authorization: Bearer <token>" (401 otherwise). Bodies over kMaxBodyBytes get 413.
+// The control API over HTTP/1.1 (Boost.Beast) and the live WebSocket at /api/v1/live. When a token
+// is set, every request must carry "Authorization: Bearer <token>" (401 otherwise). Bodies over
+// kMaxBodyBytes get 413.
 class HttpServer {
-public:
+  public:
     static constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 
-    HttpServer(boost::asio::io_context& io, const Endpoint& endpoint, SessionController& controller, LiveFeed& live,
-               std::string token);
+    HttpServer(boost::asio::io_context& io, const Endpoint& endpoint, SessionController& controller,
+               LiveFeed& live, std::string token);
     std::uint16_t port() const;
     void start();
     void close();
 
-private:
+  private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 

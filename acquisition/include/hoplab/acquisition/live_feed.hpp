@@ -15,20 +15,22 @@
 
 namespace hoplab::acquisition {
 
-// Fans live messages out to WebSocket viewers. Each viewer has its own queue with one write in flight; a viewer that
-// falls more than kMaxQueued messages behind is disconnected (live display only: the recording never depends on it).
+// Fans live messages out to WebSocket viewers. Each viewer has its own queue with one write in
+// flight; a viewer that falls more than kMaxQueued messages behind is disconnected (live display
+// only: the recording never depends on it).
 class LiveFeed {
-public:
+  public:
     static constexpr std::size_t kMaxQueued = 256;
 
     void publish(const std::string& message);
     // Serves one upgraded WebSocket until it closes.
-    boost::asio::awaitable<void> serve(boost::beast::websocket::stream<boost::beast::tcp_stream> ws);
+    boost::asio::awaitable<void> serve(
+        boost::beast::websocket::stream<boost::beast::tcp_stream> ws);
     void close_all();
     std::size_t viewers() const { return viewers_.size(); }
     std::uint64_t messages_sent() const { return messages_sent_; }
 
-private:
+  private:
     struct Viewer {
         explicit Viewer(boost::asio::any_io_executor executor) : wake(std::move(executor)) {}
         std::deque<std::shared_ptr<const std::string>> queue;

@@ -18,23 +18,26 @@
 
 namespace hoplab::acquisition {
 
-// What the recorder thread answers to a control command (session open/close, trial begin/end). Delivered on the
-// recorder thread: the caller's completion must only post back to its own executor.
+// What the recorder thread answers to a control command (session open/close, trial begin/end).
+// Delivered on the recorder thread: the caller's completion must only post back to its own
+// executor.
 struct RecorderReply {
     bool ok = true;
-    std::string error;                                 // why it failed, when !ok
-    std::filesystem::path file;                        // the session file
-    std::optional<processing::TrialAnalysis> analysis;  // end of trial: the processing library's result
-    std::string analysis_error;                        // end of trial: why there is no analysis
+    std::string error;           // why it failed, when !ok
+    std::filesystem::path file;  // the session file
+    std::optional<processing::TrialAnalysis>
+        analysis;                // end of trial: the processing library's result
+    std::string analysis_error;  // end of trial: why there is no analysis
 };
 using RecorderCompletion = std::function<void(RecorderReply)>;
 
-// The only thread that touches HDF5 (Debian's HDF5 is not thread-safe). The io_context thread hands it whole blocks
-// and commands through one bounded SPSC ring, so the network side never blocks on disk and the order of data, tares and
-// trial boundaries is kept. When a trial ends, the recorder runs the processing library on the trial's vertical force
-// (it already holds the calibrated samples) and writes the result with the trial.
+// The only thread that touches HDF5 (Debian's HDF5 is not thread-safe). The io_context thread hands
+// it whole blocks and commands through one bounded SPSC ring, so the network side never blocks on
+// disk and the order of data, tares and trial boundaries is kept. When a trial ends, the recorder
+// runs the processing library on the trial's vertical force (it already holds the calibrated
+// samples) and writes the result with the trial.
 class Recorder {
-public:
+  public:
     struct SessionOpen {
         std::filesystem::path file;
         recording::SessionInfo session;
@@ -46,7 +49,7 @@ public:
         std::size_t device = 0;
         recording::BlockRecord block;
         std::vector<std::int32_t> counts;  // n_samples × channels, row-major
-        std::vector<float> values;          // used instead of counts for float32 devices
+        std::vector<float> values;         // used instead of counts for float32 devices
     };
     struct Gap {
         std::size_t device = 0;
@@ -71,16 +74,17 @@ public:
     };
     struct FlushTick {};
     struct Stop {};
-    using Command = std::variant<std::monostate, SessionOpen, RawBlock, Gap, Tare, TrialBegin, TrialEnd,
-                                 SessionClose, FlushTick, Stop>;
+    using Command = std::variant<std::monostate, SessionOpen, RawBlock, Gap, Tare, TrialBegin,
+                                 TrialEnd, SessionClose, FlushTick, Stop>;
 
     explicit Recorder(std::size_t ring_capacity = 8192);
-    ~Recorder();  // stops and joins: an open trial is ended ("aborted: daemon stopped"), the file closed
+    ~Recorder();  // stops and joins: an open trial is ended ("aborted: daemon stopped"), the file
+                  // closed
     Recorder(const Recorder&) = delete;
     Recorder& operator=(const Recorder&) = delete;
 
-    // Producer side: the io_context thread only. False when the ring is full (the caller counts a ring overrun;
-    // for control commands it answers the request with an error instead).
+    // Producer side: the io_context thread only. False when the ring is full (the caller counts a
+    // ring overrun; for control commands it answers the request with an error instead).
     bool submit(Command&& command);
 
     // Stop after draining what is queued; joins the thread. Idempotent.
@@ -88,10 +92,11 @@ public:
 
     // Readable from any thread.
     std::uint64_t samples_written(std::size_t device) const;
-    std::optional<std::string> failure() const;  // set when a write failed (disk full, unwritable folder)
+    std::optional<std::string> failure()
+        const;  // set when a write failed (disk full, unwritable folder)
     std::size_t queued() const { return ring_.size(); }
 
-private:
+  private:
     void run();
     void handle(SessionOpen& command);
     void handle(RawBlock& command);
@@ -123,7 +128,8 @@ private:
 
     static constexpr std::size_t kMaxDevices = 64;
     std::array<std::atomic<std::uint64_t>, kMaxDevices> samples_written_{};
-    mutable std::mutex failure_mutex_;  // taken only on failure and by status readers, never per block
+    mutable std::mutex
+        failure_mutex_;  // taken only on failure and by status readers, never per block
     std::optional<std::string> failure_;
 };
 

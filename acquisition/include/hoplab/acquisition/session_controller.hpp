@@ -30,19 +30,24 @@ using ApiCallback = std::function<void(ApiResult)>;
 // Receives live messages (JSON text) for the WebSocket fan-out.
 using LivePublisher = std::function<void(const std::string& message)>;
 
-// The daemon's state machine: devices, the open session, the running trial, tare. Everything here runs on the
-// io_context thread; disk work goes to the Recorder and its answers are posted back to this executor.
+// The daemon's state machine: devices, the open session, the running trial, tare. Everything here
+// runs on the io_context thread; disk work goes to the Recorder and its answers are posted back to
+// this executor.
 class SessionController {
-public:
-    SessionController(boost::asio::any_io_executor executor, DaemonConfig config, Recorder& recorder);
+  public:
+    SessionController(boost::asio::any_io_executor executor, DaemonConfig config,
+                      Recorder& recorder);
 
     // Device side (called by the transports).
     std::optional<std::size_t> find_device(const std::string& name) const;
-    std::optional<std::string> on_hello(std::size_t device, const wire::Hello& hello, const std::string& peer);
+    std::optional<std::string> on_hello(std::size_t device, const wire::Hello& hello,
+                                        const std::string& peer);
     void on_data(std::size_t device, std::uint32_t seq, wire::DataBlock&& block);
     void on_status(std::size_t device, std::uint32_t seq, const wire::Status& status);
     void on_message(std::size_t device, std::uint32_t seq) { devices_[device].on_message(seq); }
-    void on_decode_error(std::size_t device, bool crc_mismatch) { devices_[device].on_decode_error(crc_mismatch); }
+    void on_decode_error(std::size_t device, bool crc_mismatch) {
+        devices_[device].on_decode_error(crc_mismatch);
+    }
     void on_disconnect(std::size_t device, const std::string& reason);
     void on_rejected_connection(const std::string& peer, const std::string& reason);
 
@@ -64,7 +69,7 @@ public:
 
     const std::vector<DeviceStream>& devices() const { return devices_; }
 
-private:
+  private:
     struct Session {
         std::string athlete_id;
         std::optional<double> mass_kg;

@@ -24,15 +24,16 @@ namespace hoplab::acquisition {
 struct AmplifierOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8751;
-    int plates = 2;                // plate 0 is "left", plate 1 "right"
+    int plates = 2;  // plate 0 is "left", plate 1 "right"
     double rate_hz = 1000.0;
-    int block_samples = 20;        // samples per DATA message (20 ms at 1 kHz)
+    int block_samples = 20;  // samples per DATA message (20 ms at 1 kHz)
     simulation::AthleteModel athlete;
     simulation::PlateNoise noise;
     std::uint64_t seed = 1;
 };
 
-// What one cued performance streamed: sample ranges (device sample indices) and the simulator's ground truth.
+// What one cued performance streamed: sample ranges (device sample indices) and the simulator's
+// ground truth.
 struct PerformanceReport {
     processing::Protocol protocol;
     processing::Limb limb;
@@ -42,12 +43,12 @@ struct PerformanceReport {
     nlohmann::json to_json() const;
 };
 
-// A simulated multi-plate amplifier: streams six raw channels per plate (counts with noise and offset, through the
-// inverse of the simulated plate's calibration) over TCP in the wire protocol, in real time from absolute deadlines.
-// Between cues the plates are unloaded; perform() cues the simulated athlete. Reconnects after a dropped connection
-// (sampling pauses while disconnected).
+// A simulated multi-plate amplifier: streams six raw channels per plate (counts with noise and
+// offset, through the inverse of the simulated plate's calibration) over TCP in the wire protocol,
+// in real time from absolute deadlines. Between cues the plates are unloaded; perform() cues the
+// simulated athlete. Reconnects after a dropped connection (sampling pauses while disconnected).
 class SimulatedAmplifier {
-public:
+  public:
     SimulatedAmplifier(boost::asio::io_context& io, AmplifierOptions options);
     void start();
     void stop();
@@ -56,7 +57,7 @@ public:
     bool connected() const { return connected_; }
     nlohmann::json summary() const;
 
-private:
+  private:
     struct Plate {
         std::string name;
         calibration::PlateCalibration calibration;

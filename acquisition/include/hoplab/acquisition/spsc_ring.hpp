@@ -9,13 +9,15 @@
 
 namespace hoplab::acquisition {
 
-// Bounded single-producer/single-consumer queue. The producer is the io_context thread, the consumer the recorder
-// thread; neither ever takes a lock. try_push() fails when full (the caller counts that as a ring overrun: data is never
-// dropped silently); the consumer sleeps in wait_for_data() on an atomic, woken by push.
+// Bounded single-producer/single-consumer queue. The producer is the io_context thread, the
+// consumer the recorder thread; neither ever takes a lock. try_push() fails when full (the caller
+// counts that as a ring overrun: data is never dropped silently); the consumer sleeps in
+// wait_for_data() on an atomic, woken by push.
 template <typename T>
 class SpscRing {
-public:
-    explicit SpscRing(std::size_t capacity) : slots_(round_up_pow2(capacity)), mask_(slots_.size() - 1) {}
+  public:
+    explicit SpscRing(std::size_t capacity)
+        : slots_(round_up_pow2(capacity)), mask_(slots_.size() - 1) {}
 
     bool try_push(T&& value) {
         const std::size_t head = head_.load(std::memory_order_relaxed);
@@ -34,7 +36,8 @@ public:
             return std::nullopt;
         }
         std::optional<T> value{std::move(slots_[tail & mask_])};
-        slots_[tail & mask_] = T{};  // release the payload's memory now, not when the slot is reused
+        slots_[tail & mask_] =
+            T{};  // release the payload's memory now, not when the slot is reused
         tail_.store(tail + 1, std::memory_order_release);
         return value;
     }
@@ -50,7 +53,7 @@ public:
     }
     std::size_t capacity() const { return slots_.size(); }
 
-private:
+  private:
     static std::size_t round_up_pow2(std::size_t n) {
         if (n == 0) {
             throw std::invalid_argument("SpscRing capacity must be positive");

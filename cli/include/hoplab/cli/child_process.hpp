@@ -1,25 +1,27 @@
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace hoplab::cli {
 
-// A child program started with fork/exec, optionally with pipes to its stdin and from its stdout; stderr (and stdout
-// when not piped) go to a log file. The destructor terminates a child still running (SIGTERM, then SIGKILL).
+// A child program started with fork/exec, optionally with pipes to its stdin and from its stdout;
+// stderr (and stdout when not piped) go to a log file. The destructor terminates a child still
+// running (SIGTERM, then SIGKILL).
 class ChildProcess {
-public:
+  public:
     struct Options {
         std::filesystem::path program;
         std::vector<std::string> arguments;
         std::optional<std::filesystem::path> log_file;
         bool pipe_stdin = false;
         bool pipe_stdout = false;
-        std::vector<std::pair<std::string, std::string>> environment;  // added to the parent's environment
+        std::vector<std::pair<std::string, std::string>>
+            environment;  // added to the parent's environment
     };
     explicit ChildProcess(const Options& options);  // throws std::runtime_error naming the program
     ~ChildProcess();
@@ -35,7 +37,7 @@ public:
     std::optional<int> wait(std::chrono::milliseconds timeout);
     bool running();
 
-private:
+  private:
     pid_t pid_ = -1;
     int stdin_fd_ = -1;
     int stdout_fd_ = -1;

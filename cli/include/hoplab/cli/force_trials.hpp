@@ -30,17 +30,21 @@ struct LoadOptions {
     std::optional<processing::Limb> limb;          // set for --left / --right inputs
 };
 
-// Loads a recording (.h5: every trial, the plate under the tested limb or the sum for bilateral work) or a CSV
+// Loads a recording (.h5: every trial, the plate under the tested limb or the sum for bilateral
+// work) or a CSV
 // (.csv/.txt: one trial, or one per plate for a single-leg protocol with fz_left/fz_right columns).
 // Throws std::runtime_error subclasses naming the file and the problem.
-std::vector<ForceTrial> load_force_trials(const std::filesystem::path& input, const LoadOptions& options);
+std::vector<ForceTrial> load_force_trials(const std::filesystem::path& input,
+                                          const LoadOptions& options);
 
-// Analyses every trial and, where both limbs were tested in the same protocol, compares the last trial of each.
+// Analyses every trial and, where both limbs were tested in the same protocol, compares the last
+// trial of each.
 struct AnalysisRun {
     std::vector<processing::TrialAnalysis> trials;
     std::vector<processing::SymmetryRow> symmetry;
 };
-AnalysisRun analyse_trials(const std::vector<ForceTrial>& trials, std::optional<processing::Limb> involved,
+AnalysisRun analyse_trials(const std::vector<ForceTrial>& trials,
+                           std::optional<processing::Limb> involved,
                            const processing::AnalysisSettings& settings);
 
 }  // namespace hoplab::cli

@@ -1,19 +1,25 @@
 #pragma once
 
-// A simulated athlete on two plates (left, right), physically consistent so that its ground truth is an oracle:
-// every flight is ballistic (flight time = 2·v/g for take-off velocity v), and the net impulse of every hop contact
-// reverses the landing velocity (METHODS.md oracle 3-B: a half-sine of peak π·m·g·(Tc + Tf)/(2·Tc)).
+// A simulated athlete on two plates (left, right), physically consistent so that its ground truth
+// is an oracle: every flight is ballistic (flight time = 2·v/g for take-off velocity v), and the
+// net impulse of every hop contact reverses the landing velocity (METHODS.md oracle 3-B: a
+// half-sine of peak π·m·g·(Tc + Tf)/(2·Tc)).
 //
-// Trace shapes (on the plate of the tested limb; both plates carry half the load for bilateral protocols):
-//   repeated-hops   unloaded → step on (0.2 s) → quiet stance → push-off (0.3 s half-sine above BW) → flight →
-//                   `hops` × [contact Tc, flight Tf] → stick landing → stance → step off (0.2 s) → unloaded
-//   single-leg-hop  unloaded → step on → stance → push-off → flight → stick landing → stance → step off → unloaded
-//   drop-jump       unloaded (stepping off a 0.30 m box) → contact (0.30 s) → flight → stick landing → stance → off
-//   landing         unloaded (0.30 m drop) → stick landing → stance → step off → unloaded
-//   cmj             step on → stance → METHODS 4.5-A countermovement (0.75 s) → flight → stick landing → stance → off
-//   quiet-stance    step on → stance (stance_before_s + stance_after_s) → step off
-// A stick landing is BW + m·v·(t/τ²)·e^(−t/τ) with τ = 50 ms: its net impulse stops the fall, then it settles to BW.
-// Centre of pressure sways (±10 mm ML at 0.3 Hz, ±20 mm AP at 0.2 Hz) while loaded, which sets Mx = y·Fz, My = −x·Fz.
+// Trace shapes (on the plate of the tested limb; both plates carry half the load for bilateral
+// protocols):
+//   repeated-hops   unloaded → step on (0.2 s) → quiet stance → push-off (0.3 s half-sine above BW)
+//   → flight →
+//                   `hops` × [contact Tc, flight Tf] → stick landing → stance → step off (0.2 s) →
+//                   unloaded
+//   single-leg-hop  unloaded → step on → stance → push-off → flight → stick landing → stance → step
+//   off → unloaded drop-jump       unloaded (stepping off a 0.30 m box) → contact (0.30 s) → flight
+//   → stick landing → stance → off landing         unloaded (0.30 m drop) → stick landing → stance
+//   → step off → unloaded cmj             step on → stance → METHODS 4.5-A countermovement (0.75 s)
+//   → flight → stick landing → stance → off quiet-stance    step on → stance (stance_before_s +
+//   stance_after_s) → step off
+// A stick landing is BW + m·v·(t/τ²)·e^(−t/τ) with τ = 50 ms: its net impulse stops the fall, then
+// it settles to BW. Centre of pressure sways (±10 mm ML at 0.3 Hz, ±20 mm AP at 0.2 Hz) while
+// loaded, which sets Mx = y·Fz, My = −x·Fz.
 
 #include <hoplab/calibration/plate_calibration.hpp>
 #include <hoplab/processing/protocol.hpp>
@@ -61,16 +67,20 @@ struct TruthContact {
 
 struct TrialTruth {
     double body_weight_n = 0;
-    std::vector<TruthContact> hop_contacts;  // contacts that start with a landing and end in a take-off
-    std::vector<double> flight_times_s, jump_heights_m;  // the flights after the hop contacts (or the push-off)
+    std::vector<TruthContact>
+        hop_contacts;  // contacts that start with a landing and end in a take-off
+    std::vector<double> flight_times_s,
+        jump_heights_m;  // the flights after the hop contacts (or the push-off)
     std::optional<double> final_landing_s;
-    double expected_jump_height_asymmetry_pct = 0;  // (stronger − weaker)/stronger × 100 for this athlete
+    double expected_jump_height_asymmetry_pct =
+        0;  // (stronger − weaker)/stronger × 100 for this athlete
 };
 
 struct PlateTrace {
     std::string plate;  // "left", "right"
     processing::Limb limb;
-    std::vector<calibration::Wrench> samples;  // lab frame, z up, ground reaction, moments about the plate origin
+    std::vector<calibration::Wrench>
+        samples;  // lab frame, z up, ground reaction, moments about the plate origin
 };
 
 struct SimulatedTrial {
@@ -79,12 +89,13 @@ struct SimulatedTrial {
     TrialTruth truth;
 };
 
-// Deterministic for a seed. Throws std::invalid_argument for rate_hz ≤ 0 or a non-positive mass or duration.
-SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script, const PlateNoise& noise,
-                              double rate_hz, std::uint64_t seed);
+// Deterministic for a seed. Throws std::invalid_argument for rate_hz ≤ 0 or a non-positive mass or
+// duration.
+SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script,
+                              const PlateNoise& noise, double rate_hz, std::uint64_t seed);
 
 // An unloaded plate for `duration_s`: noise, offset, drift and mains only.
-std::vector<calibration::Wrench> simulate_unloaded(double duration_s, double rate_hz, const PlateNoise& noise,
-                                                   std::uint64_t seed);
+std::vector<calibration::Wrench> simulate_unloaded(double duration_s, double rate_hz,
+                                                   const PlateNoise& noise, std::uint64_t seed);
 
 }  // namespace hoplab::simulation
