@@ -46,6 +46,10 @@ class Timeline {
         end_ += duration_s;
     }
     double operator()(double t) const {
+        // Evaluation is sequential per plate; a time before the cached phase restarts the search.
+        if (t < phases_[cursor_].start) {
+            cursor_ = 0;
+        }
         while (cursor_ + 1 < phases_.size() &&
                t >= phases_[cursor_].start + phases_[cursor_].duration) {
             ++cursor_;

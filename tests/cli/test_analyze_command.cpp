@@ -1,5 +1,6 @@
 // `hoplab analyze` as a user runs it: a real process, real files.
 #include <hoplab/cli/child_process.hpp>
+#include <hoplab/cli/csv_force.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -86,6 +87,29 @@ TEST(AnalyzeCommand, RealDualPlateRecordingAnalyses) {
     ASSERT_EQ(report["trials"].size(), 1u);
     const double bw = report["trials"][0]["body_weight_N"].get<double>();
     EXPECT_NEAR(bw, 663.0, 30.0);  // the data's README: one subject of about 663 N
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hoplab::cli
+
+namespace hoplab::cli {
+namespace {
+
+TEST(SimulateCommand, BilateralTrialLoadsBothPlates) {
+    // Regression: the right plate of a bilateral simulation read 0 N for the whole trial.
+    const auto dir = testing::fresh_directory("simulate-both");
+    const auto sim = run_hoplab(
+        {"simulate", "--protocol", "cmj", "--limb", "both", "--out", (dir / "cmj.csv").string()},
+        dir);
+    ASSERT_EQ(sim.exit_code, 0) << sim.err;
+    const auto csv = read_force_csv(dir / "cmj.csv", {});
+    ASSERT_EQ(csv.fz_left.size(), csv.fz_right.size());
+    const std::size_t stance =
+        static_cast<std::size_t>(1.5 * csv.sample_rate_hz);  // quiet stance at 1.5 s
+    // Each plate carries half of 75 kg × g = 367.7 N; 1.5 N noise per sample.
+    EXPECT_NEAR(csv.fz_left[stance], 367.7, 8.0);
+    EXPECT_NEAR(csv.fz_right[stance], 367.7, 8.0);
     std::filesystem::remove_all(dir);
 }
 
