@@ -1,11 +1,14 @@
 #include <hoplab/simulation/simulator.hpp>
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <functional>
 #include <numbers>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace hoplab::simulation {
 namespace {
@@ -139,15 +142,41 @@ calibration::Wrench noisy(double fz, double t, bool loaded, const PlateNoise& no
     return w;
 }
 
+// Misuse names the field and the value: a simulator that silently clamps would make a false oracle.
+void require(bool ok, std::string_view field, double value, std::string_view rule) {
+    if (!ok) {
+        throw std::invalid_argument(
+            fmt::format("simulate_trial: {} = {} is invalid ({})", field, value, rule));
+    }
+}
+
+void validate(const AthleteModel& athlete, const TrialScript& script, const PlateNoise& noise,
+              double rate_hz) {
+    require(rate_hz > 0 && std::isfinite(rate_hz), "rate_hz", rate_hz, "must be positive");
+    require(athlete.mass_kg > 0 && std::isfinite(athlete.mass_kg), "mass_kg", athlete.mass_kg,
+            "must be positive");
+    require(athlete.asymmetry_pct >= 0 && athlete.asymmetry_pct < 100, "asymmetry_pct",
+            athlete.asymmetry_pct, "must be in [0, 100)");
+    require(athlete.hop_contact_time_s > 0, "hop_contact_time_s", athlete.hop_contact_time_s,
+            "must be positive");
+    require(athlete.hop_flight_time_s > 0, "hop_flight_time_s", athlete.hop_flight_time_s,
+            "must be positive");
+    require(athlete.drop_height_m > 0, "drop_height_m", athlete.drop_height_m, "must be positive");
+    require(script.hops >= 1, "hops", script.hops, "must be at least 1");
+    for (const auto& [field, value] : {std::pair{"unloaded_before_s", script.unloaded_before_s},
+                                       std::pair{"stance_before_s", script.stance_before_s},
+                                       std::pair{"stance_after_s", script.stance_after_s},
+                                       std::pair{"unloaded_after_s", script.unloaded_after_s},
+                                       std::pair{"noise_sd_n", noise.noise_sd_n}}) {
+        require(value >= 0 && std::isfinite(value), field, value, "must be zero or positive");
+    }
+}
+
 }  // namespace
 
 SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script,
                               const PlateNoise& noise, double rate_hz, std::uint64_t seed) {
-    if (!(rate_hz > 0) || !(athlete.mass_kg > 0) || !(athlete.hop_contact_time_s > 0) ||
-        !(athlete.hop_flight_time_s > 0) || script.hops < 1) {
-        throw std::invalid_argument(
-            "simulate_trial: rate, mass, contact and flight times and hops must be positive");
-    }
+    validate(athlete, script, noise, rate_hz);
     constexpr double g = 9.80665;
     const bool bilateral = script.limb == Limb::both;
     // The weaker limb jumps (1 − a) as high: flight time scales by √(1 − a).

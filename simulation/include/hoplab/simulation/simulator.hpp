@@ -5,18 +5,19 @@
 // net impulse of every hop contact reverses the landing velocity (METHODS.md oracle 3-B: a
 // half-sine of peak π·m·g·(Tc + Tf)/(2·Tc)).
 //
-// Trace shapes (on the plate of the tested limb; both plates carry half the load for bilateral
+// Trace shapes, on the plate of the tested limb (both plates carry half the load for bilateral
 // protocols):
-//   repeated-hops   unloaded → step on (0.2 s) → quiet stance → push-off (0.3 s half-sine above BW)
-//   → flight →
-//                   `hops` × [contact Tc, flight Tf] → stick landing → stance → step off (0.2 s) →
-//                   unloaded
-//   single-leg-hop  unloaded → step on → stance → push-off → flight → stick landing → stance → step
-//   off → unloaded drop-jump       unloaded (stepping off a 0.30 m box) → contact (0.30 s) → flight
-//   → stick landing → stance → off landing         unloaded (0.30 m drop) → stick landing → stance
-//   → step off → unloaded cmj             step on → stance → METHODS 4.5-A countermovement (0.75 s)
-//   → flight → stick landing → stance → off quiet-stance    step on → stance (stance_before_s +
-//   stance_after_s) → step off
+// - repeated-hops: unloaded → step on (0.2 s) → quiet stance → push-off (0.3 s half-sine above
+//   BW) → flight → `hops` × [contact Tc, flight Tf] → stick landing → stance → step off (0.2 s)
+//   → unloaded.
+// - single-leg-hop: unloaded → step on → stance → push-off → flight → stick landing → stance →
+//   step off → unloaded.
+// - drop-jump: unloaded (stepping off a box of drop_height_m) → contact (0.30 s) → flight →
+//   stick landing → stance → step off.
+// - landing: unloaded (drop from drop_height_m) → stick landing → stance → step off → unloaded.
+// - cmj: step on → stance → the METHODS 4.5-A countermovement (0.75 s) → flight → stick landing
+//   → stance → step off.
+// - quiet-stance: step on → stance (stance_before_s + stance_after_s) → step off.
 // A stick landing is BW + m·v·(t/τ²)·e^(−t/τ) with τ = 50 ms: its net impulse stops the fall, then
 // it settles to BW. Centre of pressure sways (±10 mm ML at 0.3 Hz, ±20 mm AP at 0.2 Hz) while
 // loaded, which sets Mx = y·Fz, My = −x·Fz.
@@ -89,8 +90,9 @@ struct SimulatedTrial {
     TrialTruth truth;
 };
 
-// Deterministic for a seed. Throws std::invalid_argument for rate_hz ≤ 0 or a non-positive mass or
-// duration.
+// Deterministic for a seed. Throws std::invalid_argument naming the field and its value for a
+// non-positive rate, mass, contact or flight time, drop height or hop count, an asymmetry outside
+// [0, 100) %, or a negative duration or noise level.
 SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script,
                               const PlateNoise& noise, double rate_hz, std::uint64_t seed);
 
