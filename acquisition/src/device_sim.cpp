@@ -10,7 +10,9 @@
 #include <boost/asio/streambuf.hpp>
 
 #include <unistd.h>
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <istream>
 #include <ostream>
 #include <sstream>
@@ -89,6 +91,9 @@ class CueReader {
             events_ << amplifier_.summary().dump() << std::endl;
             return;
         }
+        if (verb == "load" || verb == "unload") {
+            return handle_load(verb, words);
+        }
         if (verb != "perform") {
             events_ << nlohmann::json{{"event", "error"},
                                       {"error", fmt::format("unknown cue '{}'", verb)}}
@@ -121,6 +126,45 @@ class CueReader {
     }
 
   private:
+    void error(const std::string& message) {
+        events_ << nlohmann::json{{"event", "error"}, {"error", message}}.dump() << std::endl;
+    }
+
+    // "load KG [X_M Y_M]" puts a dead weight on every plate; "unload" takes it off.
+    void handle_load(const std::string& verb, std::istringstream& words) {
+        StaticLoad load;
+        if (verb == "load") {
+            std::vector<double> numbers;
+            for (std::string word; words >> word;) {
+                char* end = nullptr;
+                const double value = std::strtod(word.c_str(), &end);
+                if (end == word.c_str() || *end != '\0' || !std::isfinite(value)) {
+                    return error(fmt::format("cue 'load': '{}' is not a number", word));
+                }
+                numbers.push_back(value);
+            }
+            if (numbers.size() != 1 && numbers.size() != 3) {
+                return error("cue 'load' takes KG or KG X_M Y_M");
+            }
+            load.mass_kg = numbers[0];
+            if (numbers.size() == 3) {
+                load.x_m = numbers[1];
+                load.y_m = numbers[2];
+            }
+        }
+        try {
+            amplifier_.load(load);
+        } catch (const std::exception& e) {
+            return error(fmt::format("cue '{}': {}", verb, e.what()));
+        }
+        events_ << nlohmann::json{{"event", "load"},
+                                  {"kg", load.mass_kg},
+                                  {"x_m", load.x_m},
+                                  {"y_m", load.y_m}}
+                       .dump()
+                << std::endl;
+    }
+
     asio::posix::stream_descriptor input_;
     asio::streambuf buffer_;
     SimulatedAmplifier& amplifier_;

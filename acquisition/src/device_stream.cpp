@@ -29,10 +29,11 @@ std::optional<std::string> DeviceStream::on_hello(const wire::Hello& hello,
     hello_ = hello;
     peer_ = peer;
     connected_ = true;
-    history_capacity_samples_ = static_cast<std::size_t>(std::ceil(kTareHistoryS * hello.rate_hz));
+    history_capacity_samples_ = static_cast<std::size_t>(std::ceil(kRawHistoryS * hello.rate_hz));
     history_.assign(history_capacity_samples_ * channels, 0.0);
     history_head_ = 0;
     history_size_ = 0;
+    history_received_ = 0;
     bin_samples_ = std::max<std::size_t>(
         1, static_cast<std::size_t>(std::lround(hello.rate_hz / kLiveBinRateHz)));
     bin_fill_ = 0;
@@ -71,12 +72,14 @@ void DeviceStream::push_history(const wire::DataBlock& block) {
         double* slot = history_.data() + history_head_ * channels;
         for (std::size_t c = 0; c < channels; ++c) {
             const std::size_t k = s * channels + c;
-            slot[c] = block.sample_format == wire::SampleFormat::int32 ? block.counts[k]
-                                                                       : block.values[k];
+            slot[c] = block.sample_format == wire::SampleFormat::int32
+                          ? static_cast<double>(block.counts[k])
+                          : static_cast<double>(block.values[k]);
         }
         history_head_ = (history_head_ + 1) % history_capacity_samples_;
         history_size_ = std::min(history_size_ + 1, history_capacity_samples_);
     }
+    history_received_ += block.n_samples;
 }
 
 std::optional<std::vector<double>> DeviceStream::recent_raw(double seconds) const {
@@ -103,8 +106,9 @@ void DeviceStream::push_live(const wire::DataBlock& block) {
     for (std::size_t s = 0; s < block.n_samples; ++s) {
         for (std::size_t c = 0; c < channels; ++c) {
             const std::size_t k = s * channels + c;
-            raw_sample_[c] = block.sample_format == wire::SampleFormat::int32 ? block.counts[k]
-                                                                              : block.values[k];
+            raw_sample_[c] = block.sample_format == wire::SampleFormat::int32
+                                 ? static_cast<double>(block.counts[k])
+                                 : static_cast<double>(block.values[k]);
         }
         const auto fz = static_cast<float>(config_.calibration.to_wrench(raw_sample_).fz_n);
         if (bin_fill_ == 0) {

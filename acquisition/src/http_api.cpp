@@ -102,6 +102,22 @@ void route_request(const RoutedRequest& request, SessionController& controller, 
         }
         return;
     }
+    constexpr std::string_view kCapture = "/capture";
+    if (path.starts_with(kDevices) && path.ends_with(kCapture) &&
+        path.size() > kDevices.size() + kCapture.size()) {
+        if (request.method != "POST") {
+            return method_not_allowed("POST");
+        }
+        const std::string name(
+            path.substr(kDevices.size(), path.size() - kDevices.size() - kCapture.size()));
+        if (!is_safe_identifier(name)) {
+            return done(ApiResult::error(400, fmt::format("'{}' is not a device name", name)));
+        }
+        if (auto body = parse_object(request.body, done)) {
+            controller.capture(name, *body, std::move(done));
+        }
+        return;
+    }
     done(ApiResult::error(404, fmt::format("no such endpoint: {}", path)));
 }
 

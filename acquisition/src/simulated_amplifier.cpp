@@ -12,22 +12,44 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace hoplab::acquisition {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+constexpr double kStandardGravity = 9.80665;  // m/s², what a known weight of m kg exerts per kg
+
 calibration::PlateCalibration simulated_plate_calibration(const std::string& serial,
-                                                          bool with_offsets) {
+                                                          bool with_offsets,
+                                                          std::optional<double> fz_gain_n_per_count,
+                                                          std::optional<double> fz_offset_counts) {
     // Gains of a strain-gauge plate on a 24-bit amplifier: N (or N·m) per count for Fx Fy Fz Mx My
     // Mz.
-    constexpr std::array<double, 6> kGain{0.02, 0.02, 0.05, 0.001, 0.001, 0.0005};
+    std::array<double, 6> gain{0.02, 0.02, 0.05, 0.001, 0.001, 0.0005};
     // Amplifier zero offsets in counts (what a tare must find).
-    constexpr std::array<double, 6> kOffset{1500.0, -1200.0, 4000.0, 300.0, -250.0, 100.0};
+    std::array<double, 6> offset{1500.0, -1200.0, 4000.0, 300.0, -250.0, 100.0};
+    if (!with_offsets) {
+        offset = {};
+    }
+    if (fz_gain_n_per_count) {
+        if (!(*fz_gain_n_per_count > 0) || !std::isfinite(*fz_gain_n_per_count)) {
+            throw std::invalid_argument(
+                fmt::format("--plate-gain must be a positive number of N per count, not {}",
+                            *fz_gain_n_per_count));
+        }
+        gain[2] = *fz_gain_n_per_count;
+    }
+    if (fz_offset_counts) {
+        if (!std::isfinite(*fz_offset_counts)) {
+            throw std::invalid_argument(
+                fmt::format("--plate-offset must be a finite count, not {}", *fz_offset_counts));
+        }
+        offset[2] = *fz_offset_counts;
+    }
     constexpr double kOriginZM = -0.040;  // transducer origin 40 mm below the surface
-    return calibration::PlateCalibration::six_channel_diagonal(
-        serial, kGain, with_offsets ? kOffset : std::array<double, 6>{}, kOriginZM);
+    return calibration::PlateCalibration::six_channel_diagonal(serial, gain, offset, kOriginZM);
 }
 
 nlohmann::json PerformanceReport::to_json() const {
@@ -68,7 +90,14 @@ SimulatedAmplifier::SimulatedAmplifier(asio::io_context& io, AmplifierOptions op
     for (int p = 0; p < options_.plates; ++p) {
         const std::string name = p == 0 ? "left" : "right";
         plates_.push_back(
-            Plate{name, simulated_plate_calibration("SIM-" + name, true), {}, 0, 0, 0, 0});
+            Plate{name,
+                  simulated_plate_calibration("SIM-" + name, true, options_.fz_gain_n_per_count,
+                                              options_.fz_offset_counts),
+                  {},
+                  0,
+                  0,
+                  0,
+                  0});
     }
 }
 
@@ -89,6 +118,7 @@ void SimulatedAmplifier::stop() {
 
 void SimulatedAmplifier::perform(processing::Protocol protocol, processing::Limb limb,
                                  std::function<void(const PerformanceReport&)> done) {
+    static_load_.reset();  // the athlete steps on instead of the weight
     simulation::TrialScript script;
     script.protocol = protocol;
     script.limb = limb;
@@ -117,10 +147,37 @@ void SimulatedAmplifier::perform(processing::Protocol protocol, processing::Limb
     performing_ = std::move(pending);
 }
 
+void SimulatedAmplifier::load(const StaticLoad& load) {
+    if (performing_) {
+        throw std::logic_error("a performance is streaming; wait for its 'performed' line");
+    }
+    if (!(load.mass_kg >= 0 && load.mass_kg <= 2000) || !(std::abs(load.x_m) <= 1.0) ||
+        !(std::abs(load.y_m) <= 1.0)) {
+        throw std::invalid_argument(fmt::format(
+            "load {} kg at ({} m, {} m): the mass must be 0 to 2000 kg and the position within "
+            "1 m of the plate centre",
+            load.mass_kg, load.x_m, load.y_m));
+    }
+    static_load_ = load.mass_kg > 0 ? std::optional<StaticLoad>(load) : std::nullopt;
+    for (auto& plate : plates_) {
+        plate.script.clear();  // the new load starts with the next block
+    }
+}
+
 void SimulatedAmplifier::refill(Plate& plate, std::size_t needed) {
     while (plate.script.size() < needed) {
-        const auto quiet =
+        auto quiet =
             simulation::simulate_unloaded(1.0, options_.rate_hz, options_.noise, ++noise_seed_);
+        if (static_load_) {
+            // A dead weight: no shear, moments about the origin from the centre of pressure
+            // (Mx = y·Fz, My = −x·Fz, the simulator's convention).
+            const double fz = static_load_->mass_kg * kStandardGravity;
+            for (auto& w : quiet) {
+                w.fz_n += fz;
+                w.mx_nm += static_load_->y_m * fz;
+                w.my_nm -= static_load_->x_m * fz;
+            }
+        }
         plate.script.insert(plate.script.end(), quiet.begin(), quiet.end());
     }
 }

@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include <hoplab/cli/batch_analysis.hpp>
 #include <hoplab/cli/force_trials.hpp>
 #include <hoplab/processing/analysis_json.hpp>
 
@@ -7,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+
+#include <unistd.h>
 
 namespace hoplab::cli {
 namespace {
@@ -16,6 +19,9 @@ struct AnalyzeOptions {
     std::string left, right, involved, protocol, time, fz, fz_left, fz_right;
     double rate_hz = 0;
     bool json = false;
+    int jobs = 1;
+    std::string table;
+    bool batch_rows = false;
 };
 
 std::string number(const std::optional<double>& value, const char* format = "{:.3f}") {
@@ -63,6 +69,51 @@ void print_text(const AnalysisRun& run, std::ostream& out) {
     }
 }
 
+bool wants_batch(const AnalyzeOptions& o) {
+    return o.jobs > 1 || !o.table.empty() ||
+           std::any_of(o.inputs.begin(), o.inputs.end(), [](const std::string& input) {
+               return std::filesystem::is_directory(input) ||
+                      (input.find_first_of("*?[") != std::string::npos &&
+                       !std::filesystem::exists(input));
+           });
+}
+
+// Folders, globs, --jobs and --table: one combined table of every trial's metrics. Returns the
+// exit code: non-zero when any file could not be analysed (each is named on stderr).
+int run_batch_analysis(const AnalyzeOptions& o, const LoadOptions& load) {
+    BatchOptions batch;
+    batch.load = load;
+    batch.jobs = o.jobs;
+    batch.program = std::filesystem::read_symlink("/proc/self/exe");
+    for (const auto& [flag, value] :
+         {std::pair{"--protocol", &o.protocol}, std::pair{"--time", &o.time},
+          std::pair{"--fz", &o.fz}, std::pair{"--fz-left", &o.fz_left},
+          std::pair{"--fz-right", &o.fz_right}}) {
+        if (!value->empty()) {
+            batch.worker_arguments.insert(batch.worker_arguments.end(), {flag, *value});
+        }
+    }
+    if (o.rate_hz > 0) {
+        batch.worker_arguments.insert(batch.worker_arguments.end(),
+                                      {"--rate", fmt::format("{}", o.rate_hz)});
+    }
+    const auto files = expand_batch_inputs(o.inputs);
+    const BatchResult result =
+        run_batch(files, batch, isatty(STDERR_FILENO) ? &std::cerr : nullptr);
+    for (const auto& failure : result.failures) {
+        std::cerr << fmt::format("hoplab analyze: {}\n", failure.error);
+    }
+    if (!o.table.empty()) {
+        write_batch_table(result.rows, o.table);
+    } else {
+        std::cout << nlohmann::json(result.rows).dump(2) << "\n";
+    }
+    std::cerr << fmt::format("{} files, {} trials analysed, {} files failed{}\n", files.size(),
+                             result.rows.size(), result.failures.size(),
+                             o.table.empty() ? std::string() : " → " + o.table);
+    return result.failures.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 void add_analyze_command(CLI::App& app, int& exit_code) {
@@ -70,7 +121,9 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
     auto* command = app.add_subcommand("analyze",
                                        "Analyse recordings (.h5) or CSV files: contacts, flights, "
                                        "peaks, jump height, RSI, symmetry");
-    command->add_option("INPUT", options->inputs, "recordings (.h5) or CSV files (header row)");
+    command->add_option(
+        "INPUT", options->inputs,
+        "recordings (.h5) or CSV files (header row), folders of them, or quoted globs");
     command->add_option("--left", options->left,
                         "the left limb's single-leg trial (reports symmetry with --right)");
     command->add_option("--right", options->right, "the right limb's single-leg trial");
@@ -93,6 +146,14 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
     command->add_option("--fz-right", options->fz_right, "CSV right plate's force column")
         ->excludes(fz);
     command->add_flag("--json", options->json, "print the JSON report of DESIGN.md §8");
+    command
+        ->add_option("--jobs", options->jobs,
+                     "worker processes for many inputs (folders, globs); implies batch mode")
+        ->check(CLI::Range(1, 256));
+    command->add_option("--table", options->table,
+                        "batch mode: write one table of every trial's metrics (.csv or .json)");
+    command->add_flag("--batch-rows", options->batch_rows, "batch worker: JSON lines per file")
+        ->group("");
     command->callback([options, &exit_code] {
         LoadOptions load;
         if (!options->time.empty())
@@ -113,6 +174,15 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
                                 "drop-jump, cmj, landing, quiet-stance",
                                 options->protocol));
             }
+        }
+        if (options->batch_rows) {
+            write_batch_rows(expand_batch_inputs(options->inputs), load, std::cout);
+            exit_code = 0;
+            return;
+        }
+        if (options->left.empty() && wants_batch(*options)) {
+            exit_code = run_batch_analysis(*options, load);
+            return;
         }
         if (options->left.empty() != options->right.empty()) {
             throw std::runtime_error(

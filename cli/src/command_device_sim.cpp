@@ -15,13 +15,15 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         double rate_hz = 1000, asymmetry_pct = 0, mass_kg = 75, duration_s = 0;
         std::uint64_t seed = 1;
         bool perform = false;
+        std::optional<double> plate_gain, plate_offset;
     };
     auto o = std::make_shared<Options>();
     auto* command = app.add_subcommand("device-sim",
                                        "Simulated force-plate amplifier: streams raw counts (six "
                                        "channels per plate) to hoplabd in the wire "
                                        "protocol. Cue the simulated athlete on stdin: 'perform "
-                                       "[left|right|both] [PROTOCOL]', 'status', 'quit'. "
+                                       "[left|right|both] [PROTOCOL]', 'load KG [X_M Y_M]', "
+                                       "'unload', 'status', 'quit'. "
                                        "Events and a final summary are JSON lines on stdout.");
     command->add_option("--connect", o->connect, "tcp://HOST:PORT of hoplabd's device port")
         ->required();
@@ -43,6 +45,11 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
     command->add_option("--seed", o->seed, "random seed (default 1)");
     command->add_option("--duration", o->duration_s,
                         "stop after this many seconds (default: run until quit)");
+    command->add_option("--plate-gain", o->plate_gain,
+                        "the plates' true Fz gain in N per count (default 0.05), when it should "
+                        "differ from the daemon's configured calibration");
+    command->add_option("--plate-offset", o->plate_offset,
+                        "the plates' true Fz zero offset in counts (default 4000)");
     command->add_flag("--perform", o->perform,
                       "perform once as soon as streaming starts, without a cue");
     command->callback([o, &exit_code] {
@@ -51,6 +58,8 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         options.amplifier.plates = o->plates;
         options.amplifier.rate_hz = o->rate_hz;
         options.amplifier.seed = o->seed;
+        options.amplifier.fz_gain_n_per_count = o->plate_gain;
+        options.amplifier.fz_offset_counts = o->plate_offset;
         options.amplifier.athlete.mass_kg = o->mass_kg;
         options.amplifier.athlete.asymmetry_pct = o->asymmetry_pct;
         options.amplifier.athlete.weaker_limb = *processing::parse_limb(o->weaker);

@@ -12,5 +12,10 @@ void add_simulate_command(CLI::App& app, int& exit_code);
 void add_device_sim_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
 void add_recover_command(CLI::App& app, int& exit_code);
+void add_recalibrate_command(CLI::App& app, int& exit_code);
+void add_calibrate_command(CLI::App& app, int& exit_code);
+void add_import_command(CLI::App& app, int& exit_code);
+void add_export_command(CLI::App& app, int& exit_code);
+void add_reanalyze_command(CLI::App& app, int& exit_code);
 
 }  // namespace hoplab::cli

@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
     hoplab::cli::add_simulate_command(app, exit_code);
     hoplab::cli::add_device_sim_command(app, exit_code);
     hoplab::cli::add_recover_command(app, exit_code);
+    hoplab::cli::add_recalibrate_command(app, exit_code);
+    hoplab::cli::add_calibrate_command(app, exit_code);
+    hoplab::cli::add_import_command(app, exit_code);
+    hoplab::cli::add_export_command(app, exit_code);
+    hoplab::cli::add_reanalyze_command(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

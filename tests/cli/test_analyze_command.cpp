@@ -6,29 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "support/daemon_process.hpp"
+#include "support/hoplab_run.hpp"
 
 #include <fstream>
 
 namespace hoplab::cli {
 namespace {
 
-struct Run {
-    int exit_code;
-    std::string out;
-    std::string err;
-};
-
-Run run_hoplab(const std::vector<std::string>& arguments, const std::filesystem::path& dir) {
-    const auto err_path = dir / "stderr.txt";
-    ChildProcess process({HOPLAB_PATH, arguments, err_path, false, true, {}});
-    std::string out;
-    while (auto line = process.read_line(std::chrono::seconds(60))) {
-        out += *line + "\n";
-    }
-    const auto code = process.wait(std::chrono::seconds(60));
-    std::ifstream in(err_path);
-    return Run{code.value_or(-1), out, std::string(std::istreambuf_iterator<char>(in), {})};
-}
+using testing::run_hoplab;
 
 TEST(AnalyzeCommand, MissingColumnExitsNonZeroAndNamesIt) {
     const auto dir = testing::fresh_directory("analyze-missing");

@@ -23,10 +23,14 @@ void parse_connect_url(const std::string& url, AmplifierOptions& amplifier);
 
 // `hoplab device-sim`: streams simulated plates to a daemon. Cues arrive as lines on standard
 // input:
-//   perform [left|right|both] [PROTOCOL]   the simulated athlete performs now (a JSON "performed"
-//   line follows) status                                 prints the JSON summary so far quit stops,
-//   says goodbye to the daemon, prints the summary
-// Events and the final summary are JSON lines on `events`. Returns the process exit code.
+// - `perform [left|right|both] [PROTOCOL]`: the simulated athlete performs now (a JSON
+//   "performed" line follows with the ground truth);
+// - `load KG [X_M Y_M]`: a dead weight of KG kg on every plate at that centre of pressure
+//   (default the plate centre), until `unload` or the next `perform` (a JSON "load" line answers);
+// - `status`: prints the JSON summary so far; `quit`: stops, says goodbye to the daemon, prints
+//   the summary.
+// Events and the final summary are JSON lines on `events`; a bad cue gets an "error" line. Returns
+// the process exit code.
 int run_device_sim(const DeviceSimOptions& options, std::ostream& events);
 
 }  // namespace hoplab::acquisition

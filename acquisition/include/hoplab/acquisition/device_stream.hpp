@@ -27,7 +27,8 @@ struct LiveBins {
 class DeviceStream {
   public:
     static constexpr double kLiveBinRateHz = 200.0;
-    static constexpr double kTareHistoryS = 4.0;
+    // Raw history kept for tare and calibration captures (memory: 30 s × rate × channels doubles).
+    static constexpr double kRawHistoryS = 30.0;
 
     DeviceStream(std::size_t index, DeviceConfig config);
 
@@ -60,6 +61,9 @@ class DeviceStream {
 
     // The last `seconds` of raw samples, row-major; nullopt when fewer are buffered.
     std::optional<std::vector<double>> recent_raw(double seconds) const;
+    // Samples that have entered the raw history since the device connected (captures check that
+    // their whole window arrived).
+    std::uint64_t history_samples_received() const { return history_received_; }
 
     // Moves the completed live bins out.
     std::optional<LiveBins> take_live_bins();
@@ -89,6 +93,7 @@ class DeviceStream {
     std::size_t history_capacity_samples_ = 0;
     std::size_t history_head_ = 0;  // next sample slot to write
     std::size_t history_size_ = 0;
+    std::uint64_t history_received_ = 0;
 
     // Live decimation state.
     std::size_t bin_samples_ = 1;

@@ -57,6 +57,11 @@ class SessionController {
     void start_trial(const nlohmann::json& request, ApiCallback done);
     void stop_trial(ApiCallback done);
     ApiResult tare(const std::string& device_name);
+    // Calibration capture: after request["seconds"] (0.2–30 s) answers the raw, untared mean, SD,
+    // min and max per channel over exactly the last that-many seconds of samples (known-weight
+    // fits, verification and drift checks). 409 when the device is not streaming or stops during
+    // the window.
+    void capture(const std::string& device_name, const nlohmann::json& request, ApiCallback done);
     nlohmann::json status() const;
     std::string prometheus_metrics() const;
 

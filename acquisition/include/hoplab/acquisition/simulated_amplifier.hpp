@@ -30,6 +30,16 @@ struct AmplifierOptions {
     simulation::AthleteModel athlete;
     simulation::PlateNoise noise;
     std::uint64_t seed = 1;
+    // The simulated plates' true vertical gain (N per count) and offset (counts), when they
+    // differ from the factory calibration (known-weight fit tests).
+    std::optional<double> fz_gain_n_per_count;
+    std::optional<double> fz_offset_counts;
+};
+
+// A dead weight resting on every plate: mass and centre of pressure (plate frame, metres).
+struct StaticLoad {
+    double mass_kg = 0;
+    double x_m = 0, y_m = 0;
 };
 
 // What one cued performance streamed: sample ranges (device sample indices) and the simulator's
@@ -54,6 +64,10 @@ class SimulatedAmplifier {
     void stop();
     void perform(processing::Protocol protocol, processing::Limb limb,
                  std::function<void(const PerformanceReport&)> done);
+    // Puts a dead weight on every plate from the next block (mass 0 takes it off). Throws
+    // std::invalid_argument for a mass outside 0–2000 kg or a position beyond 1 m, and
+    // std::logic_error while a performance is streaming.
+    void load(const StaticLoad& load);
     bool connected() const { return connected_; }
     nlohmann::json summary() const;
 
@@ -82,6 +96,7 @@ class SimulatedAmplifier {
     AmplifierOptions options_;
     std::vector<Plate> plates_;
     std::optional<PendingPerformance> performing_;
+    std::optional<StaticLoad> static_load_;
     std::uint64_t noise_seed_;
     std::uint64_t performances_ = 0;
     bool stopping_ = false;

@@ -36,9 +36,10 @@ struct C3dParameter {
 };
 
 // One force platform: the wrench in the plate's own frame exactly as the vendor defines it (for
-// AMTI/Bertec TYPE-2/4 and Kistler TYPE-3: z down into the plate, the action force the subject
-// applies), forces in N and moments in N·m about the transducer origin; COP in metres in that
-// frame, relative to the plate origin (subtract origin_m's x and y for the surface centre). TYPE-1
+// AMTI/Bertec TYPE-2/4 and Kistler TYPE-3: z down into the plate; in every shared sample a standing
+// subject gives Fz < 0, so a z-up, load-positive frame is a half turn about x), forces in N and
+// moments in N·m about the transducer origin; COP in metres in that frame, relative to the plate
+// origin (subtract origin_m's x and y for the surface centre). TYPE-1
 // moments are rebuilt from its COP channels with METHODS §6.1.
 struct C3dForcePlate {
     int type = 0;
