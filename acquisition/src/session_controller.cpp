@@ -78,6 +78,7 @@ SessionController::SessionController(boost::asio::any_io_executor executor, Daem
     for (std::size_t i = 0; i < config_.devices.size(); ++i) {
         devices_.emplace_back(i, config_.devices[i]);
     }
+    last_tare_.resize(devices_.size());
 }
 
 RecorderCompletion SessionController::on_executor(std::function<void(RecorderReply)> handler) {
@@ -266,6 +267,15 @@ void SessionController::open_session(const json& request, ApiCallback done) {
     });
     if (!submit_control(std::move(command), done)) {
         session_opening_ = false;
+        return;
+    }
+    // The tare in effect (done before this session opened) is already in the stored calibration's
+    // offsets; its record (time, offsets, noise) goes into the file's tares table too, right after
+    // the file is created (the ring keeps the order), so every file names the zero it used.
+    for (std::size_t i = 0; i < devices_.size(); ++i) {
+        if (last_tare_[i]) {
+            recorder_.submit(Recorder::Tare{i, *last_tare_[i], devices_[i].calibration()});
+        }
     }
 }
 
@@ -432,6 +442,7 @@ ApiResult SessionController::tare(const std::string& device_name) {
     }
     device.set_calibration(*outcome.calibration);
     recording::TareRecord record{utc_now(), outcome.offsets, outcome.noise_sd};
+    last_tare_[*index] = record;
     recorder_.submit(Recorder::Tare{*index, record, *outcome.calibration});
     spdlog::info("device '{}' tared", device_name);
     return ApiResult{200, json{{"device", device_name},

@@ -272,6 +272,7 @@ void add_verify(CLI::App* parent) {
                 fmt::format("{}: the calibration reads {} channels, device '{}' sends {}",
                             o->calibration_file, plate.channel_count(), o->device, zero.size()));
         }
+        std::cout << fmt::format("zero captured ({} s)\n", o->seconds) << std::flush;
         const auto zeroed = plate.with_offsets(zero);
         std::vector<calibration::VerificationLoad> loads;
         for (const auto& text : o->loads) {
@@ -292,6 +293,7 @@ void add_verify(CLI::App* parent) {
             load.y_m = position[1];
             load.raw_sample =
                 capture(client, o->device, o->seconds)["mean_raw"].get<std::vector<double>>();
+            std::cout << fmt::format("{} captured ({} s)\n", text, o->seconds) << std::flush;
             loads.push_back(std::move(load));
         }
         const auto result = calibration::verify(zeroed, loads, o->threshold_n);

@@ -3,6 +3,7 @@
 // factory 0.05 N per count and no offsets: tare and the known-weight fit must find the truth.
 #include "support/daemon_process.hpp"
 
+#include <hoplab/acquisition/simulated_plate.hpp>
 #include <hoplab/cli/child_process.hpp>
 
 #include <gtest/gtest.h>
@@ -111,6 +112,61 @@ TEST_F(CalibrateCommand, KnownWeightFitRecoversGainAndZeroWithin01Percent) {
     RecordProperty("fit_zero_error_pct", std::to_string(100 * (zero / kTrueZero - 1)));
     std::cout << "known-weight fit: gain " << gain << " N/count (" << 100 * (gain / kTrueGain - 1)
               << " %), zero " << zero << " counts (" << 100 * (zero / kTrueZero - 1) << " %)\n";
+}
+
+// Verification with the plate's true calibration passes (dead weights at known positions); with
+// the factory Fz gain, 4 % off the truth, it fails on force.
+TEST_F(CalibrateCommand, VerifyReportsForceAndCentreOfPressureErrors) {
+    const auto run_verify = [&](double fz_gain,
+                                const std::string& name) -> std::vector<std::string> {
+        const auto file = dir_ / (name + ".toml");
+        std::ofstream(file) << hoplab::acquisition::simulated_plate_calibration("SIM-left", false,
+                                                                                fz_gain, 0.0)
+                                   .to_toml();
+        ChildProcess verify(
+            {HOPLAB_PATH,
+             calibrate({"verify", "--calibration", file.string(), "--load", "40@0.1,0.05", "--load",
+                        "60@-0.15,-0.1", "--seconds", "1"}),
+             dir_ / (name + ".log"),
+             true,
+             true,
+             {}});
+        std::vector<std::string> lines;
+        for (const double kg : {0.0, 40.0, 60.0}) {
+            if (kg == 0.0) {
+                load(0.0);
+            } else {
+                sim_->write_line(kg == 40.0 ? "load 40 0.1 0.05" : "load 60 -0.15 -0.1");
+                EXPECT_TRUE(sim_->read_line(5s));
+                std::this_thread::sleep_for(100ms);
+            }
+            verify.write_line("");
+            EXPECT_TRUE(verify.read_line(20s));  // "… captured": the next load may go on
+        }
+        for (int i = 0; i < 3; ++i) {
+            const auto line = verify.read_line(20s);
+            EXPECT_TRUE(line);
+            lines.push_back(line.value_or(""));
+        }
+        verify.wait(10s);
+        return lines;
+    };
+    const auto good = run_verify(kTrueGain, "true");
+    // "40@0.1,0.05: force error 0.123 N, COP error 0.45 mm"; the last line is the verdict.
+    for (int i = 0; i < 2; ++i) {
+        const auto force = std::stod(good[i].substr(good[i].find("force error ") + 12));
+        const auto cop = std::stod(good[i].substr(good[i].find("COP error ") + 10));
+        // 1 s means of 1.5 N noise: ~0.05 N on Fz; COP noise ~0.05 N·m / 400 N ~ 0.1 mm.
+        EXPECT_LT(force, 1.0) << good[i];
+        EXPECT_LT(cop, 1.0) << good[i];
+        std::cout << "verify (true calibration): " << good[i] << "\n";
+    }
+    EXPECT_NE(good[2].find("PASS"), std::string::npos) << good[2];
+    const auto factory = run_verify(0.05, "factory");
+    // 60 kg read with a 0.05 instead of 0.048 N/count gain: 588.4 N × 4.17 % = 24.5 N too much.
+    const auto force = std::stod(factory[1].substr(factory[1].find("force error ") + 12));
+    EXPECT_NEAR(force, 60 * 9.80665 * (0.05 / 0.048 - 1), 1.0) << factory[1];
+    EXPECT_NE(factory[2].find("FAIL"), std::string::npos) << factory[2];
 }
 
 TEST_F(CalibrateCommand, CaptureOfAnUnknownDeviceNamesIt) {

@@ -43,8 +43,11 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
     daemon.wait_for_devices();
     const auto api = daemon.client();
     std::this_thread::sleep_for(2200ms);
+    std::map<std::string, json> tared;
     for (const char* plate : {"left", "right"}) {
-        ASSERT_EQ(api.post(std::string("/api/v1/devices/") + plate + "/tare").status, 200u);
+        const auto tare = api.post(std::string("/api/v1/devices/") + plate + "/tare");
+        ASSERT_EQ(tare.status, 200u);
+        tared[plate] = tare.body;
     }
     const auto opened =
         api.post("/api/v1/sessions",
@@ -91,6 +94,14 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
         EXPECT_EQ(counters["samples_accepted"].get<std::uint64_t>(), samples_sent)
             << counters.dump();
         EXPECT_EQ(counters["samples_lost"].get<std::uint64_t>(), 0u);
+        // The tare done before the session opened is the file's first tare record, and its
+        // offsets are the stored calibration's.
+        const auto tares = reader.tares(name);
+        ASSERT_EQ(tares.size(), 1u) << name;
+        EXPECT_EQ(tares[0].utc, tared[name]["utc"].get<std::string>());
+        EXPECT_EQ(tares[0].offsets, tared[name]["offsets"].get<std::vector<double>>());
+        const auto stored = reader.devices()[d].calibration.offsets();
+        EXPECT_EQ(std::vector<double>(stored.begin(), stored.end()), tares[0].offsets);
     }
 
     const auto trials = cli::load_force_trials(file, {});

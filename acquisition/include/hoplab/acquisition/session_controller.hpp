@@ -103,6 +103,8 @@ class SessionController {
     std::deque<nlohmann::json> rejected_connections_;
     std::vector<nlohmann::json> pending_live_events_;
     std::uint64_t blocks_without_session_ = 0;
+    // Per device: the last tare, recorded again at the top of every later session file.
+    std::vector<std::optional<recording::TareRecord>> last_tare_;
 };
 
 }  // namespace hoplab::acquisition
