@@ -80,7 +80,12 @@ std::string array_text(std::span<const double> values) {
 }  // namespace
 
 PlateCalibration::PlateCalibration()
-    : offsets_(6, 0.0), gains_(6, 1.0), matrix_(identity()), inverse_(identity()) {}
+    : serial_("uncalibrated"),
+      provenance_("identity: gain 1, offset 0, no calibration"),
+      offsets_(6, 0.0),
+      gains_(6, 1.0),
+      matrix_(identity()),
+      inverse_(identity()) {}
 
 PlateCalibration PlateCalibration::six_channel_diagonal(std::string serial,
                                                         std::array<double, 6> gain_per_count,
@@ -131,6 +136,105 @@ PlateCalibration PlateCalibration::six_channel(std::string serial,
     plate.matrix_ = matrix_row_major;
     plate.inverse_ = invert(plate.matrix_, source);
     plate.provenance_ = "full calibration matrix";
+    return plate;
+}
+
+Wrench kistler_wrench(std::span<const double, 8> k, double a_m, double b_m) {
+    Wrench w;
+    w.fx_n = k[0] + k[1];
+    w.fy_n = k[2] + k[3];
+    w.fz_n = k[4] + k[5] + k[6] + k[7];
+    w.mx_nm = b_m * (k[4] + k[5] - k[6] - k[7]);
+    w.my_nm = a_m * (-k[4] + k[5] + k[6] - k[7]);
+    w.mz_nm = b_m * (-k[0] + k[1]) + a_m * (k[2] - k[3]);
+    return w;
+}
+
+namespace {
+
+void check_kistler_geometry(double a_m, double b_m, double az0_m, const std::string& source) {
+    if (!(a_m > 0 && a_m <= 1.0) || !(b_m > 0 && b_m <= 1.0)) {
+        throw CalibrationError(source + ": [geometry] a_m = " + format_number(a_m) +
+                               ", b_m = " + format_number(b_m) +
+                               ": sensor offsets must be above 0 and at most 1 m");
+    }
+    if (!(az0_m > -0.5 && az0_m <= 0)) {
+        throw CalibrationError(source + ": [geometry] az0_m = " + format_number(az0_m) +
+                               ": must be from −0.5 to 0 m (Kistler's z points down, so the "
+                               "surface lies at negative z)");
+    }
+}
+
+// ISO 8601 calendar date, optionally followed by a time ("2026-11-23", "2026-11-23T10:00:00Z").
+bool is_iso_date(std::string_view text) {
+    const auto digits = [&](std::size_t from, std::size_t count) {
+        for (std::size_t i = from; i < from + count; ++i) {
+            if (i >= text.size() || text[i] < '0' || text[i] > '9') {
+                return false;
+            }
+        }
+        return true;
+    };
+    if (!digits(0, 4) || text.size() < 10 || text[4] != '-' || !digits(5, 2) || text[7] != '-' ||
+        !digits(8, 2) || (text.size() > 10 && text[10] != 'T')) {
+        return false;
+    }
+    const int month = (text[5] - '0') * 10 + (text[6] - '0');
+    const int day = (text[8] - '0') * 10 + (text[9] - '0');
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+void check_record(const CalibrationRecord& record, const std::string& source) {
+    if (!record.date.empty() && !is_iso_date(record.date)) {
+        throw CalibrationError(source + ": field 'date' = \"" + record.date +
+                               "\": expected an ISO 8601 date such as 2026-11-23");
+    }
+    for (std::size_t i = 0; i < record.checks.size(); ++i) {
+        const auto& check = record.checks[i];
+        const std::string where = source + ": [[checks]] " + std::to_string(i + 1);
+        if (!is_iso_date(check.date)) {
+            throw CalibrationError(where + " date = \"" + check.date +
+                                   "\": expected an ISO 8601 date such as 2026-11-23");
+        }
+        if (check.kind.empty()) {
+            throw CalibrationError(where + ": missing field 'kind'");
+        }
+    }
+}
+
+}  // namespace
+
+PlateCalibration PlateCalibration::with_record(CalibrationRecord record) const {
+    check_record(record, "calibration record of '" + serial_ + "'");
+    PlateCalibration copy = *this;
+    copy.record_ = std::move(record);
+    return copy;
+}
+
+PlateCalibration PlateCalibration::kistler_eight_channel(std::string serial,
+                                                         std::array<double, 8> gain_n_per_count,
+                                                         std::array<double, 8> offset_counts,
+                                                         double a_m, double b_m, double az0_m) {
+    const std::string source = "kistler_eight_channel(" + serial + ")";
+    for (std::size_t i = 0; i < kKistlerChannels; ++i) {
+        if (!(gain_n_per_count[i] > 0) || !std::isfinite(gain_n_per_count[i]) ||
+            !std::isfinite(offset_counts[i])) {
+            throw CalibrationError(source + ": gain[" + std::to_string(i) +
+                                   "] = " + format_number(gain_n_per_count[i]) + ", offset " +
+                                   format_number(offset_counts[i]) +
+                                   ": gains must be positive, every value finite");
+        }
+    }
+    check_kistler_geometry(a_m, b_m, az0_m, source);
+    PlateCalibration plate;
+    plate.model_ = PlateModel::kistler_eight_channel;
+    plate.serial_ = std::move(serial);
+    plate.provenance_ = "Kistler 8-channel";
+    plate.gains_.assign(gain_n_per_count.begin(), gain_n_per_count.end());
+    plate.offsets_.assign(offset_counts.begin(), offset_counts.end());
+    plate.sensor_a_m_ = a_m;
+    plate.sensor_b_m_ = b_m;
+    plate.surface_height_m_ = -az0_m;
     return plate;
 }
 
@@ -207,9 +311,9 @@ PlateCalibration PlateCalibration::from_toml(std::string_view text, std::string_
             source + ": field 'version' must be 1 (this library reads calibration format 1)");
     }
     const auto model = root["model"].value<std::string>();
-    if (model != "six_channel" && model != "load_cells") {
+    if (model != "six_channel" && model != "load_cells" && model != "kistler_eight_channel") {
         throw CalibrationError(source + ": field 'model' is '" + model.value_or("") +
-                               "'; expected six_channel or load_cells");
+                               "'; expected six_channel, kistler_eight_channel or load_cells");
     }
     PlateCalibration plate;
     plate.serial_ = root["serial"].value_or(std::string());
@@ -217,12 +321,52 @@ PlateCalibration PlateCalibration::from_toml(std::string_view text, std::string_
         throw CalibrationError(source + ": missing field 'serial'");
     }
     plate.provenance_ = root["provenance"].value_or(std::string());
+    const auto text_field = [&](const toml::node_view<toml::node>& node, const std::string& name) {
+        if (!node) {
+            return std::string();
+        }
+        const auto value = node.value<std::string>();
+        if (!value) {
+            throw CalibrationError(source + ": field '" + name + "' must be a string");
+        }
+        return *value;
+    };
+    plate.record_.date = text_field(root["date"], "date");
+    plate.record_.calibrated_by = text_field(root["calibrated_by"], "calibrated_by");
+    plate.record_.method = text_field(root["method"], "method");
+    if (const auto checks = root["checks"]; checks) {
+        auto* array = checks.as_array();
+        if (array == nullptr) {
+            throw CalibrationError(source + ": 'checks' must be an array of tables ([[checks]])");
+        }
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            auto* table = (*array)[i].as_table();
+            const std::string where = "[[checks]] " + std::to_string(i + 1) + " ";
+            if (table == nullptr) {
+                throw CalibrationError(source + ": " + where + "is not a table");
+            }
+            const toml::node_view<toml::node> view{table};
+            CalibrationCheck check;
+            check.date = text_field(view["date"], where + "date");
+            check.kind = text_field(view["kind"], where + "kind");
+            check.detail = text_field(view["detail"], where + "detail");
+            const auto result = text_field(view["result"], where + "result");
+            if (result != "pass" && result != "fail") {
+                throw CalibrationError(source + ": " + where + "result = \"" + result +
+                                       "\": expected \"pass\" or \"fail\"");
+            }
+            check.pass = result == "pass";
+            plate.record_.checks.push_back(std::move(check));
+        }
+    }
+    check_record(plate.record_, source);
     const auto* channels = root["channels"].as_table();
     if (channels == nullptr) {
         throw CalibrationError(source + ": missing table [channels]");
     }
     const bool cells = model == "load_cells";
-    std::size_t count = 6;
+    const bool kistler = model == "kistler_eight_channel";
+    std::size_t count = kistler ? kKistlerChannels : 6;
     if (cells) {
         const auto* gain_array = (*channels)["gain"].as_array();
         count = gain_array == nullptr ? 0 : gain_array->size();
@@ -249,6 +393,26 @@ PlateCalibration PlateCalibration::from_toml(std::string_view text, std::string_
         plate.cell_x_m_ = numbers(*geometry, "cell_x_m", count, source + ": [geometry]");
         plate.cell_y_m_ = numbers(*geometry, "cell_y_m", count, source + ": [geometry]");
         plate.check_cell_geometry(source);
+        return plate;
+    }
+    if (kistler) {
+        if (geometry == nullptr) {
+            throw CalibrationError(source + ": missing table [geometry]");
+        }
+        const auto field = [&](const char* key) {
+            const auto value = (*geometry)[key].value<double>();
+            if (!value || !std::isfinite(*value)) {
+                throw CalibrationError(source + ": [geometry] " + key +
+                                       ": missing or not a finite number");
+            }
+            return *value;
+        };
+        plate.model_ = PlateModel::kistler_eight_channel;
+        plate.sensor_a_m_ = field("a_m");
+        plate.sensor_b_m_ = field("b_m");
+        const double az0 = field("az0_m");
+        check_kistler_geometry(plate.sensor_a_m_, plate.sensor_b_m_, az0, source);
+        plate.surface_height_m_ = -az0;
         return plate;
     }
     if (geometry == nullptr || !(*geometry)["surface_height_m"].value<double>()) {
@@ -301,25 +465,57 @@ std::string PlateCalibration::to_toml() const {
         }
         return out + "\"";
     };
+    // [[checks]] tables come last: TOML puts everything after a table header into that table.
+    const auto checks_text = [&] {
+        std::string out;
+        for (const auto& check : record_.checks) {
+            out += "\n[[checks]]\ndate = " + quoted(check.date) + "\nkind = " + quoted(check.kind) +
+                   "\nresult = " + (check.pass ? "\"pass\"" : "\"fail\"") +
+                   "\ndetail = " + quoted(check.detail) + "\n";
+        }
+        return out;
+    };
     const bool cells = model_ == PlateModel::load_cells;
+    const bool kistler = model_ == PlateModel::kistler_eight_channel;
     std::string text = "format = \"hoplab-calibration\"\nversion = 1\nmodel = ";
-    text += cells ? "\"load_cells\"\n" : "\"six_channel\"\n";
+    text += cells     ? "\"load_cells\"\n"
+            : kistler ? "\"kistler_eight_channel\"\n"
+                      : "\"six_channel\"\n";
     text += "serial = " + quoted(serial_) + "\n";
-    text += "provenance = " + quoted(provenance_) + "\n\n[channels]\n";
-    if (!cells) {
+    text += "provenance = " + quoted(provenance_) + "\n";
+    if (!record_.date.empty()) {
+        text += "date = " + quoted(record_.date) + "\n";
+    }
+    if (!record_.calibrated_by.empty()) {
+        text += "calibrated_by = " + quoted(record_.calibrated_by) + "\n";
+    }
+    if (!record_.method.empty()) {
+        text += "method = " + quoted(record_.method) + "\n";
+    }
+    text += "\n[channels]\n";
+    if (kistler) {
+        text +=
+            "names = [\"fx12\", \"fx34\", \"fy14\", \"fy23\", \"fz1\", \"fz2\", \"fz3\", "
+            "\"fz4\"]\n";
+    } else if (!cells) {
         text += "names = [\"fx\", \"fy\", \"fz\", \"mx\", \"my\", \"mz\"]\n";
     }
     text += "gain = " + array_text(gains_) + "\n";
     text += "offset = " + array_text(offsets_) + "\n\n[geometry]\n";
     if (cells) {
         text += "cell_x_m = " + array_text(cell_x_m_) + "\n";
-        return text + "cell_y_m = " + array_text(cell_y_m_) + "\n";
+        return text + "cell_y_m = " + array_text(cell_y_m_) + "\n" + checks_text();
+    }
+    if (kistler) {
+        text += "a_m = " + format_number(sensor_a_m_) + "\n";
+        text += "b_m = " + format_number(sensor_b_m_) + "\n";
+        return text + "az0_m = " + format_number(-surface_height_m_) + "\n" + checks_text();
     }
     text += "surface_height_m = " + format_number(surface_height_m_) + "\n\n[matrix]\nrows = [\n";
     for (std::size_t r = 0; r < 6; ++r) {
         text += "  " + array_text(std::span<const double>(matrix_.data() + r * 6, 6)) + ",\n";
     }
-    return text + "]\n";
+    return text + "]\n" + checks_text();
 }
 
 PlateCalibration PlateCalibration::with_offsets(std::vector<double> offsets) const {
@@ -342,6 +538,16 @@ Wrench PlateCalibration::to_wrench(std::span<const double> raw) const {
             w.my_nm -= cell_x_m_[i] * f;
         }
         return w;
+    }
+    if (model_ == PlateModel::kistler_eight_channel) {
+        std::array<double, kKistlerChannels> channels{};
+        for (std::size_t c = 0; c < kKistlerChannels; ++c) {
+            channels[c] = (raw[c] - offsets_[c]) * gains_[c];
+        }
+        // Kistler's frame (z down, action) → hoplab's (z up, reaction): rotate 180° about x
+        // (F → (Fx, −Fy, −Fz), M → (Mx, −My, −Mz)), then negate for the reaction.
+        const Wrench k = kistler_wrench(channels, sensor_a_m_, sensor_b_m_);
+        return Wrench{-k.fx_n, k.fy_n, k.fz_n, -k.mx_nm, k.my_nm, k.mz_nm};
     }
     std::array<double, 6> scaled{};
     for (std::size_t c = 0; c < 6; ++c) {
@@ -427,6 +633,26 @@ std::vector<double> PlateCalibration::to_raw(const Wrench& load) const {
         std::vector<double> raw(offsets_.size());
         for (std::size_t i = 0; i < raw.size(); ++i) {
             raw[i] = offsets_[i] + f(static_cast<Eigen::Index>(i)) / gains_[i];
+        }
+        return raw;
+    }
+    if (model_ == PlateModel::kistler_eight_channel) {
+        // Back to Kistler's frame, then the "no-warp" channel set (METHODS oracle 6-B): equal
+        // x shears, the free moment in the y shears, fz1 − fz2 + fz3 − fz4 = 0.
+        const double fx = -load.fx_n, fy = load.fy_n, fz = load.fz_n;
+        const double mx = -load.mx_nm, my = load.my_nm, mz = load.mz_nm;
+        const double p = mx / sensor_b_m_, q = my / sensor_a_m_;
+        const std::array<double, kKistlerChannels> channels{fx / 2,
+                                                            fx / 2,
+                                                            (fy + mz / sensor_a_m_) / 2,
+                                                            (fy - mz / sensor_a_m_) / 2,
+                                                            (fz + p - q) / 4,
+                                                            (fz + p + q) / 4,
+                                                            (fz - p + q) / 4,
+                                                            (fz - p - q) / 4};
+        std::vector<double> raw(kKistlerChannels);
+        for (std::size_t c = 0; c < kKistlerChannels; ++c) {
+            raw[c] = offsets_[c] + channels[c] / gains_[c];
         }
         return raw;
     }

@@ -1,6 +1,6 @@
-// `hoplab calibrate tare|fit|verify`: calibration procedures against a running hoplabd, through
-// its control API (tare, and raw captures of static loads). The maths is the calibration module's
-// (METHODS §7); this file talks to the daemon and the operator.
+// `hoplab calibrate tare|fit|verify|drift`: calibration procedures against a running hoplabd,
+// through its control API (tare, and raw captures of static loads). The maths is the calibration
+// module's (METHODS §7); this file talks to the daemon and the operator.
 #include "commands.hpp"
 
 #include <hoplab/acquisition/control_client.hpp>
@@ -19,6 +19,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace hoplab::cli {
@@ -89,6 +90,21 @@ std::size_t channel_index(const json& captured, const std::string& channel) {
     }
     throw std::runtime_error(
         fmt::format("--channel '{}': the device's channels are {}", channel, names.dump()));
+}
+
+// One capture's mean raw sample, checked against the calibration that will read it.
+std::vector<double> mean_raw_sample(const acquisition::ControlClient& client,
+                                    const DaemonOptions& o, double seconds,
+                                    const calibration::PlateCalibration& plate,
+                                    const std::string& calibration_file) {
+    auto raw = capture(client, o.device, seconds)["mean_raw"].get<std::vector<double>>();
+    if (raw.size() != plate.channel_count()) {
+        throw std::runtime_error(
+            fmt::format("{}: the calibration reads {} channels, device '{}' "
+                        "sends {}",
+                        calibration_file, plate.channel_count(), o.device, raw.size()));
+    }
+    return raw;
 }
 
 // Waits for the operator (or a script) before each load: a line on stdin; "q" aborts.
@@ -265,13 +281,7 @@ void add_verify(CLI::App* parent) {
         const auto plate = read_calibration_file(o->calibration_file);
         const auto client = connect(*o, std::chrono::seconds(static_cast<int>(o->seconds) + 30));
         wait_for_operator(fmt::format("zero: take everything off plate '{}'", o->device));
-        const auto zero =
-            capture(client, o->device, o->seconds)["mean_raw"].get<std::vector<double>>();
-        if (zero.size() != plate.channel_count()) {
-            throw std::runtime_error(
-                fmt::format("{}: the calibration reads {} channels, device '{}' sends {}",
-                            o->calibration_file, plate.channel_count(), o->device, zero.size()));
-        }
+        const auto zero = mean_raw_sample(client, *o, o->seconds, plate, o->calibration_file);
         std::cout << fmt::format("zero captured ({} s)\n", o->seconds) << std::flush;
         const auto zeroed = plate.with_offsets(zero);
         std::vector<calibration::VerificationLoad> loads;
@@ -291,8 +301,7 @@ void add_verify(CLI::App* parent) {
             load.fz_n = kg[0] * o->gravity;
             load.x_m = position[0];
             load.y_m = position[1];
-            load.raw_sample =
-                capture(client, o->device, o->seconds)["mean_raw"].get<std::vector<double>>();
+            load.raw_sample = mean_raw_sample(client, *o, o->seconds, plate, o->calibration_file);
             std::cout << fmt::format("{} captured ({} s)\n", text, o->seconds) << std::flush;
             loads.push_back(std::move(load));
         }
@@ -308,6 +317,65 @@ void add_verify(CLI::App* parent) {
     });
 }
 
+void add_drift(CLI::App* parent) {
+    struct Options : DaemonOptions {
+        std::string calibration_file;
+        double interval_s = 60.0, seconds = 2.0, threshold_n = 20.0;
+        bool json_output = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* command = parent->add_subcommand(
+        "drift",
+        "Drift check (METHODS §7 step 6): the unloaded zero now and again after "
+        "--interval seconds, through a calibration file; warns when the zero moved by "
+        "max(2 N, threshold/4) or more");
+    add_daemon_options(command, *o);
+    command->add_option("--calibration", o->calibration_file, "the plate's calibration (.toml)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    command->add_option("--interval", o->interval_s, "seconds between the two zeros (default 60)")
+        ->check(CLI::Range(1.0, 86400.0));
+    command->add_option("--seconds", o->seconds, "capture per zero (default 2 s)")
+        ->check(CLI::Range(0.2, 30.0));
+    command->add_option("--threshold", o->threshold_n,
+                        "the contact threshold in N the warning scales with (default 20)");
+    command->add_flag("--json", o->json_output, "print the result as JSON");
+    command->callback([o] {
+        const auto plate = read_calibration_file(o->calibration_file);
+        const auto client = connect(*o, std::chrono::seconds(static_cast<int>(o->seconds) + 30));
+        const auto zero_fz = [&] {
+            return plate
+                .to_wrench(mean_raw_sample(client, *o, o->seconds, plate, o->calibration_file))
+                .fz_n;
+        };
+        const auto start = std::chrono::steady_clock::now();
+        const double before = zero_fz();
+        std::cout << fmt::format("zero {:.3f} N; the next in {} s\n", before, o->interval_s)
+                  << std::flush;
+        std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::duration<double>(o->interval_s)));
+        const double elapsed_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double after = zero_fz();
+        const auto drift = calibration::check_drift(before, 0.0, after, elapsed_s, o->threshold_n);
+        if (o->json_output) {
+            std::cout << json{{"device", o->device},
+                              {"zero_before_n", before},
+                              {"zero_after_n", after},
+                              {"interval_s", elapsed_s},
+                              {"zero_change_n", drift.zero_change_n},
+                              {"drift_n_per_s", drift.drift_n_per_s},
+                              {"warning", drift.warning}}
+                             .dump()
+                      << "\n";
+        } else {
+            std::cout << fmt::format("zero moved {:+.3f} N in {:.1f} s ({:+.4f} N/s): {}\n",
+                                     drift.zero_change_n, elapsed_s, drift.drift_n_per_s,
+                                     drift.warning ? "WARNING: tare again" : "ok");
+        }
+    });
+}
+
 }  // namespace
 
 void add_calibrate_command(CLI::App& app, int& /*exit_code: failures throw, main reports them*/) {
@@ -319,6 +387,7 @@ void add_calibrate_command(CLI::App& app, int& /*exit_code: failures throw, main
     add_tare(command);
     add_fit(command);
     add_verify(command);
+    add_drift(command);
 }
 
 }  // namespace hoplab::cli

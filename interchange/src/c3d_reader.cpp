@@ -379,14 +379,10 @@ C3dFile C3dFile::parse(std::span<const unsigned char> bytes, std::string_view fi
             }
             calibration::Wrench w;
             if (plate.type == 3) {
-                // METHODS §6.3: sensors at (±a, ±b); moments about the sensor-plane origin.
-                const double a = plate.origin_m[0], b = plate.origin_m[1];
-                w.fx_n = sample[0] + sample[1];
-                w.fy_n = sample[2] + sample[3];
-                w.fz_n = sample[4] + sample[5] + sample[6] + sample[7];
-                w.mx_nm = b * (sample[4] + sample[5] - sample[6] - sample[7]);
-                w.my_nm = a * (-sample[4] + sample[5] + sample[6] - sample[7]);
-                w.mz_nm = b * (-sample[0] + sample[1]) + a * (sample[2] - sample[3]);
+                // METHODS §6.3 in the C3D plate frame: sensors at (±a, ±b) with ORIGIN = (a, b,
+                // az0); moments about the sensor-plane origin.
+                w = calibration::kistler_wrench(std::span<const double, 8>(sample.data(), 8),
+                                                plate.origin_m[0], plate.origin_m[1]);
             } else if (plate.type == 1) {
                 // Fx Fy Fz COPx COPy Tz: invert METHODS §6.1 with z_s = ORIGIN z.
                 const double zs = plate.origin_m[2];

@@ -169,3 +169,151 @@ TEST(LoadCellPlate, RejectsCollinearCellsAndBadGain) {
 
 }  // namespace
 }  // namespace hoplab::calibration
+
+namespace hoplab::calibration {
+namespace {
+
+PlateCalibration kistler_plate() {
+    // a = 0.120, b = 0.200, az0 = −0.045 m (METHODS oracle 6-B); per-channel charge-amplifier
+    // gains.
+    return PlateCalibration::kistler_eight_channel(
+        "K-9281", {0.011, 0.012, 0.013, 0.014, 0.05, 0.051, 0.052, 0.053},
+        {10, -20, 30, -40, 500, 600, 700, 800}, 0.120, 0.200, -0.045);
+}
+
+// METHODS oracle 6-B, in Kistler's frame: F = (20, 40, 1000) N at (0.05, 0.08) with Tz = 0.
+TEST(KistlerPlate, Oracle6BChannelsGiveMomentsAndCop) {
+    const std::array<double, 8> channels{10.0,          10.0,          21.666666667, 18.333333333,
+                                         458.291666667, 246.208333333, 41.708333333, 253.791666667};
+    const auto k = kistler_wrench(channels, 0.120, 0.200);
+    EXPECT_NEAR(k.mx_nm, 81.8, 1e-7);
+    EXPECT_NEAR(k.my_nm, -50.9, 1e-7);
+    EXPECT_NEAR(k.mz_nm, 0.4, 1e-7);
+    // Through the plate model with unit gains and no offsets: hoplab's frame has y negated.
+    const auto plate = PlateCalibration::kistler_eight_channel(
+        "K", {1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 0, 0, 0, 0, 0, 0}, 0.120, 0.200, -0.045);
+    const auto w = plate.to_wrench(channels);
+    EXPECT_NEAR(w.fz_n, 1000.0, 1e-7);
+    const auto cop = plate.centre_of_pressure(w, 20.0);
+    ASSERT_TRUE(cop);
+    EXPECT_NEAR(cop->x_m, 0.05, 1e-9);
+    EXPECT_NEAR(cop->y_m, -0.08, 1e-9);
+    EXPECT_NEAR(cop->free_moment_nm, 0.0, 1e-7);
+    // The channel set the inverse model produces for that load is the oracle's "no-warp" one.
+    const auto raw = plate.to_raw(w);
+    for (std::size_t c = 0; c < 8; ++c) {
+        EXPECT_NEAR(raw[c], channels[c], 1e-8) << c;
+    }
+}
+
+// Known loads at known positions through a plate with gains and offsets: forces within 1e-9
+// relative, centre of pressure within 0.1 mm (it comes out within 1e-12 m).
+TEST(KistlerPlate, KnownLoadsAtKnownPositionsAreRecovered) {
+    const auto plate = kistler_plate();
+    const double zs = plate.surface_height_m();
+    EXPECT_DOUBLE_EQ(zs, 0.045);
+    double worst_force = 0, worst_cop = 0;
+    for (const auto& [fx, fy, fz, x, y, tz] : {std::array<double, 6>{0, 0, 700, 0, 0, 0},
+                                               {50, -30, 800, 0.10, -0.05, 2},
+                                               {-120, 80, 1900, -0.11, 0.18, -1.5},
+                                               {5, 5, 30, 0.02, 0.03, 0}}) {
+        const auto load = load_at(fx, fy, fz, x, y, zs, tz);
+        const auto w = plate.to_wrench(plate.to_raw(load));
+        for (const auto& [got, want] :
+             {std::pair{w.fx_n, load.fx_n}, std::pair{w.fy_n, load.fy_n},
+              std::pair{w.fz_n, load.fz_n}, std::pair{w.mx_nm, load.mx_nm},
+              std::pair{w.my_nm, load.my_nm}, std::pair{w.mz_nm, load.mz_nm}}) {
+            worst_force = std::max(worst_force, std::abs(got - want) / std::max(1.0, fz));
+        }
+        const auto cop = plate.centre_of_pressure(w, 20.0);
+        ASSERT_TRUE(cop);
+        worst_cop = std::max({worst_cop, std::abs(cop->x_m - x), std::abs(cop->y_m - y)});
+        EXPECT_NEAR(cop->free_moment_nm, tz, 1e-9);
+    }
+    EXPECT_LT(worst_force, 1e-9);
+    EXPECT_LT(worst_cop, 1e-4);
+    RecordProperty("kistler_worst_force_relative", std::to_string(worst_force));
+    RecordProperty("kistler_worst_cop_m", std::to_string(worst_cop));
+}
+
+TEST(KistlerPlate, TomlRoundTripAndBadGeometry) {
+    const auto plate = kistler_plate();
+    const auto text = plate.to_toml();
+    EXPECT_EQ(PlateCalibration::from_toml(text, "k.toml"), plate);
+    EXPECT_NE(text.find("model = \"kistler_eight_channel\""), std::string::npos);
+    const auto message = [](const std::string& toml) -> std::string {
+        try {
+            PlateCalibration::from_toml(toml, "k.toml");
+        } catch (const CalibrationError& error) {
+            return error.what();
+        }
+        return "no error";
+    };
+    // Replaces a line's value: "KEY = …" up to the end of the line.
+    const auto with_value = [&](const std::string& key, const std::string& value) {
+        auto edited = text;
+        const auto at = edited.find(key + " = ");
+        edited.replace(at, edited.find('\n', at) - at, key + " = " + value);
+        return edited;
+    };
+    const auto positive_az0 = with_value("az0_m", "0.25");
+    EXPECT_NE(message(positive_az0).find("[geometry] az0_m = 0.25: must be from"),
+              std::string::npos)
+        << message(positive_az0);
+    const auto seven_gains = with_value("gain", "[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]");
+    EXPECT_NE(message(seven_gains).find("gain: has 7 values, needs 8"), std::string::npos)
+        << message(seven_gains);
+    EXPECT_THROW(PlateCalibration::kistler_eight_channel("K", {1, 1, 1, 1, 1, 1, 1, -1}, {}, 0.1,
+                                                         0.1, -0.04),
+                 CalibrationError);
+}
+
+}  // namespace
+}  // namespace hoplab::calibration
+
+namespace hoplab::calibration {
+namespace {
+
+TEST(CalibrationRecord, DateWhoMethodAndChecksRoundTripAndAreValidated) {
+    CalibrationRecord record{
+        "2026-11-23",
+        "A. Technician",
+        "known-weight fit, 9 loads 0–60 kg (hoplab calibrate fit)",
+        {{"2026-11-24T09:00:00Z", "verification", true, "max force error 0.05 N, COP 0.01 mm"},
+         {"2026-12-01", "drift", false, "zero moved 6.1 N"}}};
+    const auto plate =
+        PlateCalibration::six_channel_diagonal("P-1", {1, 1, 1, 1, 1, 1}, {0, 0, 0, 0, 0, 0}, -0.04)
+            .with_record(record);
+    const auto text = plate.to_toml();
+    const auto back = PlateCalibration::from_toml(text, "p.toml");
+    EXPECT_EQ(back.record(), record);
+    EXPECT_EQ(back, plate);
+    // A default-constructed calibration (no record) round-trips too.
+    EXPECT_EQ(PlateCalibration::from_toml(PlateCalibration().to_toml(), "d.toml"),
+              PlateCalibration());
+
+    const auto message = [](const std::string& toml) -> std::string {
+        try {
+            PlateCalibration::from_toml(toml, "p.toml");
+        } catch (const CalibrationError& error) {
+            return error.what();
+        }
+        return "no error";
+    };
+    auto bad_date = text;
+    bad_date.replace(bad_date.find("date = \"2026-11-23\""), 19, "date = \"23/11/2026\"");
+    EXPECT_EQ(message(bad_date),
+              "p.toml: field 'date' = \"23/11/2026\": expected an ISO 8601 date such as "
+              "2026-11-23");
+    auto bad_result = text;
+    bad_result.replace(bad_result.find("result = \"fail\""), 15, "result = \"maybe\"");
+    EXPECT_EQ(message(bad_result),
+              "p.toml: [[checks]] 2 result = \"maybe\": expected \"pass\" or \"fail\"");
+    auto no_kind = text;
+    no_kind.replace(no_kind.find("kind = \"drift\""), 14, "");
+    EXPECT_EQ(message(no_kind), "p.toml: [[checks]] 2: missing field 'kind'");
+    EXPECT_THROW(plate.with_record({"2026-13-01", "", "", {}}), CalibrationError);
+}
+
+}  // namespace
+}  // namespace hoplab::calibration

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -167,6 +168,39 @@ TEST_F(CalibrateCommand, VerifyReportsForceAndCentreOfPressureErrors) {
     const auto force = std::stod(factory[1].substr(factory[1].find("force error ") + 12));
     EXPECT_NEAR(force, 60 * 9.80665 * (0.05 / 0.048 - 1), 1.0) << factory[1];
     EXPECT_NE(factory[2].find("FAIL"), std::string::npos) << factory[2];
+}
+
+// A zero that does not move reports no drift; a 1 kg weight left on the plate between the two
+// zeros (9.81 N) is a zero shift above max(2 N, 20 N / 4) = 5 N and warns.
+TEST_F(CalibrateCommand, DriftCheckWarnsOnAMovedZero) {
+    const auto file = dir_ / "plate.toml";
+    std::ofstream(file) << hoplab::acquisition::simulated_plate_calibration("SIM-left", false,
+                                                                            kTrueGain, kTrueZero)
+                               .to_toml();
+    const auto run = [&](bool shift) {
+        load(0.0);
+        ChildProcess drift({HOPLAB_PATH,
+                            calibrate({"drift", "--calibration", file.string(), "--interval", "2",
+                                       "--seconds", "0.5", "--json"}),
+                            dir_ / "drift.log",
+                            false,
+                            true,
+                            {}});
+        EXPECT_TRUE(drift.read_line(10s));  // the first zero is taken
+        if (shift) {
+            load(1.0);
+        }
+        const auto line = drift.read_line(15s);
+        EXPECT_EQ(drift.wait(10s), 0);
+        return nlohmann::json::parse(line.value_or("{}"));
+    };
+    const auto steady = run(false);
+    // Half-second means of 1.5 N noise: ~0.07 N each.
+    EXPECT_LT(std::abs(steady["zero_change_n"].get<double>()), 0.5) << steady.dump();
+    EXPECT_FALSE(steady["warning"].get<bool>());
+    const auto moved = run(true);
+    EXPECT_NEAR(moved["zero_change_n"].get<double>(), 9.80665, 0.5) << moved.dump();
+    EXPECT_TRUE(moved["warning"].get<bool>());
 }
 
 TEST_F(CalibrateCommand, CaptureOfAnUnknownDeviceNamesIt) {
