@@ -477,75 +477,75 @@ void SessionController::capture(const std::string& device_name, const json& requ
     }
     const std::uint64_t received_before = device.history_samples_received();
     const auto wanted = static_cast<std::uint64_t>(std::llround(seconds * device.hello()->rate_hz));
-    auto timer = std::make_shared<boost::asio::steady_timer>(executor_);
+    auto capture = std::make_shared<PendingCapture>(
+        PendingCapture{boost::asio::steady_timer(executor_), *index, device_name, seconds, wanted,
+                       received_before, std::move(done)});
     // Wait for the window, then poll briefly for the blocks still in flight.
-    timer->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+    capture->timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(seconds)));
-    auto finish = std::make_shared<std::function<void(int)>>();
-    *finish = [this, timer, finish, index = *index, device_name, seconds, wanted, received_before,
-               done = std::move(done)](int polls_left) {
-        const auto& stream = devices_[index];
-        const bool arrived =
-            stream.connected() && stream.history_samples_received() >= received_before + wanted;
-        if (!arrived && polls_left > 0 && stream.connected()) {
-            timer->expires_after(std::chrono::milliseconds(20));
-            timer->async_wait(
-                [finish, polls_left](boost::system::error_code) { (*finish)(polls_left - 1); });
-            return;
-        }
-        const auto raw = arrived ? stream.recent_raw(seconds) : std::nullopt;
-        if (!raw) {
-            done(ApiResult::error(
-                409, fmt::format("device '{}' stopped streaming during the {} s capture",
-                                 device_name, seconds)));
-            *finish = nullptr;  // break the self-reference
-            return;
-        }
-        const auto& hello = *stream.hello();
-        const std::size_t channels = hello.channel_names.size();
-        const std::size_t samples = raw->size() / channels;
-        std::vector<double> mean(channels, 0.0), sd(channels, 0.0), low(channels), high(channels);
+    capture->timer.async_wait(
+        [this, capture](boost::system::error_code) { finish_capture(capture, 50); });
+}
+
+void SessionController::finish_capture(const std::shared_ptr<PendingCapture>& capture,
+                                       int polls_left) {
+    const auto& stream = devices_[capture->device];
+    const bool arrived = stream.connected() && stream.history_samples_received() >=
+                                                   capture->received_before + capture->wanted;
+    if (!arrived && polls_left > 0 && stream.connected()) {
+        capture->timer.expires_after(std::chrono::milliseconds(20));
+        capture->timer.async_wait([this, capture, polls_left](boost::system::error_code) {
+            finish_capture(capture, polls_left - 1);
+        });
+        return;
+    }
+    const auto raw = arrived ? stream.recent_raw(capture->seconds) : std::nullopt;
+    if (!raw) {
+        return capture->done(ApiResult::error(
+            409, fmt::format("device '{}' stopped streaming during the {} s capture",
+                             capture->device_name, capture->seconds)));
+    }
+    const auto& hello = *stream.hello();
+    const std::size_t channels = hello.channel_names.size();
+    const std::size_t samples = raw->size() / channels;
+    std::vector<double> mean(channels, 0.0), sd(channels, 0.0), low(channels), high(channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        low[c] = high[c] = (*raw)[c];
+    }
+    for (std::size_t s = 0; s < samples; ++s) {
         for (std::size_t c = 0; c < channels; ++c) {
-            low[c] = high[c] = (*raw)[c];
+            const double v = (*raw)[s * channels + c];
+            mean[c] += v;
+            low[c] = std::min(low[c], v);
+            high[c] = std::max(high[c], v);
         }
-        for (std::size_t s = 0; s < samples; ++s) {
-            for (std::size_t c = 0; c < channels; ++c) {
-                const double v = (*raw)[s * channels + c];
-                mean[c] += v;
-                low[c] = std::min(low[c], v);
-                high[c] = std::max(high[c], v);
-            }
+    }
+    for (auto& m : mean) {
+        m /= static_cast<double>(samples);
+    }
+    for (std::size_t s = 0; s < samples; ++s) {
+        for (std::size_t c = 0; c < channels; ++c) {
+            const double d = (*raw)[s * channels + c] - mean[c];
+            sd[c] += d * d;
         }
-        for (auto& m : mean) {
-            m /= static_cast<double>(samples);
-        }
-        for (std::size_t s = 0; s < samples; ++s) {
-            for (std::size_t c = 0; c < channels; ++c) {
-                const double d = (*raw)[s * channels + c] - mean[c];
-                sd[c] += d * d;
-            }
-        }
-        for (auto& v : sd) {
-            v = samples > 1 ? std::sqrt(v / static_cast<double>(samples - 1)) : 0.0;
-        }
-        done(ApiResult{
-            200,
-            json{{"device", device_name},
-                 {"samples", samples},
-                 {"seconds", seconds},
-                 {"rate_hz", hello.rate_hz},
-                 {"channels", hello.channel_names},
-                 {"unit", hello.sample_format == wire::SampleFormat::int32 ? std::string("count")
-                          : hello.channel_units.empty()                    ? std::string()
-                                                        : hello.channel_units.front()},
-                 {"utc", utc_now()},
-                 {"mean_raw", mean},
-                 {"sd_raw", sd},
-                 {"min_raw", low},
-                 {"max_raw", high}}});
-        *finish = nullptr;
-    };
-    timer->async_wait([finish](boost::system::error_code) { (*finish)(50); });
+    }
+    for (auto& v : sd) {
+        v = samples > 1 ? std::sqrt(v / static_cast<double>(samples - 1)) : 0.0;
+    }
+    capture->done(ApiResult{
+        200, json{{"device", capture->device_name},
+                  {"samples", samples},
+                  {"seconds", capture->seconds},
+                  {"rate_hz", hello.rate_hz},
+                  {"channels", hello.channel_names},
+                  {"unit", hello.sample_format == wire::SampleFormat::int32 ? std::string("count")
+                           : hello.channel_units.empty()                    ? std::string()
+                                                         : hello.channel_units.front()},
+                  {"utc", utc_now()},
+                  {"mean_raw", mean},
+                  {"sd_raw", sd},
+                  {"min_raw", low},
+                  {"max_raw", high}}});
 }
 
 json SessionController::status() const {

@@ -2,6 +2,8 @@
 // 4xx status.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "support/daemon_process.hpp"
 
 #include <csignal>
@@ -41,6 +43,31 @@ class ControlApi : public ::testing::Test {
 TEST_F(ControlApi, MalformedJsonIs400) {
     expect_error(api().raw("POST", "/api/v1/sessions", "{\"athlete_id\": "), 400, "malformed JSON");
     expect_error(api().raw("POST", "/api/v1/sessions", "[1,2]"), 400, "JSON object");
+}
+
+// The calibration capture: bad requests are 4xx and named; a good one answers the raw statistics
+// of exactly the requested window (the built-in simulated plates: Fz offset 4000 counts, no load).
+TEST_F(ControlApi, CaptureValidatesAndAnswersTheWindow) {
+    const std::string target = "/api/v1/devices/left/capture";
+    expect_error(api().post(target, {{"seconds", 100}}), 400, "'seconds' must be 0.2 to 30");
+    expect_error(api().post(target, {{"seconds", "two"}}), 400, "'seconds' (a number) is required");
+    expect_error(api().post(target, {{"seconds", 1}, {"sec", 1}}), 400, "unknown field 'sec'");
+    expect_error(api().post("/api/v1/devices/middle/capture", {{"seconds", 1}}), 404,
+                 "no device named 'middle'");
+    expect_error(api().get(target), 405, "GET is not allowed");
+    const auto captured = api().post(target, {{"seconds", 0.5}});
+    ASSERT_EQ(captured.status, 200u) << captured.body.dump();
+    const double rate = captured.body["rate_hz"].get<double>();
+    EXPECT_EQ(captured.body["samples"].get<double>(), std::round(0.5 * rate));
+    EXPECT_EQ(captured.body["unit"], "count");
+    ASSERT_EQ(captured.body["mean_raw"].size(), 6u);
+    const double fz = captured.body["mean_raw"][2].get<double>();
+    const double sd = captured.body["sd_raw"][2].get<double>();
+    // Unloaded: the amplifier zero of 4000 counts, noise 1.5 N / 0.05 N per count = 30 counts.
+    EXPECT_NEAR(fz, 4000.0, 10.0);
+    EXPECT_NEAR(sd, 30.0, 6.0);
+    EXPECT_LE(captured.body["min_raw"][2].get<double>(), fz);
+    EXPECT_GE(captured.body["max_raw"][2].get<double>(), fz);
 }
 
 TEST_F(ControlApi, UnknownFieldIs400AndNamed) {

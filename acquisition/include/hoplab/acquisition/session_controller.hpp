@@ -5,6 +5,7 @@
 #include <hoplab/acquisition/recorder.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -88,6 +89,17 @@ class SessionController {
         processing::Limb limb;
         std::string start_utc;
     };
+
+    // A calibration capture waiting for its window of samples.
+    struct PendingCapture {
+        boost::asio::steady_timer timer;
+        std::size_t device;
+        std::string device_name;
+        double seconds;
+        std::uint64_t wanted, received_before;  // samples
+        ApiCallback done;
+    };
+    void finish_capture(const std::shared_ptr<PendingCapture>& capture, int polls_left);
 
     RecorderCompletion on_executor(std::function<void(RecorderReply)> handler);
     bool submit_control(Recorder::Command&& command, const ApiCallback& done);
