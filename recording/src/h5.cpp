@@ -167,13 +167,6 @@ void check(herr_t status, const std::filesystem::path& file, const std::string& 
     }
 }
 
-Handle variable_string_type() {
-    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type.id(), H5T_VARIABLE);
-    H5Tset_cset(type.id(), H5T_CSET_UTF8);
-    return type;
-}
-
 Handle fixed_string_type(std::size_t bytes) {
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type.id(), bytes);
@@ -206,6 +199,10 @@ Handle file_access(const FileAccess& access, const std::filesystem::path& path) 
         hbool_t clear = true;
         check(H5Pset(fapl.id(), "clear_status_flags", &clear), path, "/",
               "cannot request clearing the status flags");
+    }
+    if (access.metadata_read_attempts > 0) {
+        check(H5Pset_metadata_read_attempts(fapl.id(), access.metadata_read_attempts), path, "/",
+              "cannot set the metadata read attempts");
     }
     return fapl;
 }
@@ -314,13 +311,16 @@ void replace_attribute(const Object& object, std::string_view name, hid_t type, 
 
 }  // namespace
 
+// Strings are fixed-length (format 2): the text then sits in the object header, which the 1.10
+// format checksums. Variable-length strings live in the global heap, which has no checksum, and a
+// damaged heap object makes HDF5 1.10.8 read out of bounds (H5HG_read) instead of failing.
 void Object::write_attribute(std::string_view name, std::string_view value) const {
     const std::string text(value);
-    const char* pointer = text.c_str();
-    Handle type = variable_string_type();
+    Handle type = fixed_string_type(text.size() + 1);
     Handle space = scalar_space(file_, path_);
-    replace_attribute(*this, name, type.id(), space.id(),
-                      [&](hid_t attribute) { return H5Awrite(attribute, type.id(), &pointer); });
+    replace_attribute(*this, name, type.id(), space.id(), [&](hid_t attribute) {
+        return H5Awrite(attribute, type.id(), text.c_str());
+    });
 }
 
 void Object::write_attribute(std::string_view name, double value) const {
@@ -338,15 +338,19 @@ void Object::write_attribute(std::string_view name, std::int64_t value) const {
 }
 
 void Object::write_attribute(std::string_view name, const std::vector<std::string>& values) const {
-    std::vector<const char*> pointers;
-    pointers.reserve(values.size());
+    std::size_t width = 1;
     for (const auto& value : values) {
-        pointers.push_back(value.c_str());
+        width = std::max(width, value.size() + 1);
     }
-    Handle type = variable_string_type();
+    std::vector<char> packed(values.size() * width, '\0');
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        std::copy(values[i].begin(), values[i].end(),
+                  packed.begin() + static_cast<std::ptrdiff_t>(i * width));
+    }
+    Handle type = fixed_string_type(width);
     Handle space = vector_space(values.size(), file_, path_);
     replace_attribute(*this, name, type.id(), space.id(), [&](hid_t attribute) {
-        return H5Awrite(attribute, type.id(), pointers.data());
+        return H5Awrite(attribute, type.id(), packed.data());
     });
 }
 
@@ -509,14 +513,13 @@ Dataset Group::open_dataset(std::string_view name) const {
 Dataset Group::write_text(std::string_view name, std::string_view text) const {
     const std::string where = child_path(name);
     const std::string copy(text);
-    const char* pointer = copy.c_str();
-    Handle type = variable_string_type();
+    Handle type = fixed_string_type(copy.size() + 1);
     Handle space = scalar_space(file(), where);
     Handle dataset = checked(H5Dcreate2(id(), std::string(name).c_str(), type.id(), space.id(),
                                         H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                              H5Dclose, file(), where, "cannot create the dataset");
-    check(H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &pointer), file(), where,
-          "cannot write the dataset");
+    check(H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, copy.c_str()), file(),
+          where, "cannot write the dataset");
     return Dataset(std::move(dataset), where, file());
 }
 

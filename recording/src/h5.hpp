@@ -60,7 +60,6 @@ Handle checked(hid_t id, Handle::Closer closer, const std::filesystem::path& fil
 void check(herr_t status, const std::filesystem::path& file, const std::string& object_path,
            std::string_view what);
 
-Handle variable_string_type();  // UTF-8, variable length
 Handle fixed_string_type(
     std::size_t bytes);  // UTF-8, null-terminated, `bytes` including the terminator
 Handle array_type(hid_t base, std::size_t length);
@@ -71,6 +70,16 @@ struct FileAccess {
         true;  // false: no flock (see docs/recording-format.md for why the writer turns it off)
     bool clear_status_flags =
         false;  // h5clear -s: reset the superblock's "open for write" marks on open
+    // Metadata reads retried on a checksum failure; 0 keeps HDF5's default (1, or 100 with SWMR
+    // read). HDF5 sleeps 1 ns, 2 ns, 4 ns... between attempts, so 100 attempts on a corrupt file
+    // never end; 24 attempts wait at most ~17 ms, ample for a read racing a live SWMR writer.
+    unsigned metadata_read_attempts = 0;
+
+    static FileAccess for_swmr_read() {
+        FileAccess access;
+        access.metadata_read_attempts = 24;
+        return access;
+    }
 };
 
 class Object;

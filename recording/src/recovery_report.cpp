@@ -144,8 +144,8 @@ RecoveryReport recover(const std::filesystem::path& file) {
             // A SWMR writer's mark still allows a SWMR read: check what the file is before changing
             // it.
             try {
-                h5::File probe =
-                    h5::File::open(file, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, h5::FileAccess{});
+                h5::File probe = h5::File::open(file, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ,
+                                                h5::FileAccess::for_swmr_read());
                 require_hoplab_file(probe.root());
             } catch (const RecordingError& error) {
                 if (error.object_path() != "/") {

@@ -100,7 +100,8 @@ void SessionReader::Impl::open_file() {
         first_error = plain.problem();
     }
     try {
-        file_ = h5::File::open(path_, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, h5::FileAccess{});
+        file_ = h5::File::open(path_, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ,
+                               h5::FileAccess::for_swmr_read());
         live_ = true;
     } catch (const RecordingError&) {
         throw RecordingError(path_, "/",

@@ -30,6 +30,7 @@ class Checker:
         self.complete = complete
         self.problems = []
         self.groups = self.datasets = self.attributes = 0
+        self.version = 1
 
     def problem(self, where, text):
         self.problems.append(f"{where}: {text}")
@@ -42,6 +43,11 @@ class Checker:
             return None
         self.attributes += 1
         value = obj.attrs[name]
+        if kind in ("str", "strs") and self.version >= 2:
+            # Format 2 stores text in the checksummed object header, never in the global heap.
+            info = h5py.check_string_dtype(obj.attrs.get_id(name).dtype)
+            if info is not None and info.length is None:
+                self.problem(where, "variable-length string (format 2 writes fixed-length UTF-8)")
         if kind == "str":
             if isinstance(value, bytes):
                 value = value.decode("utf-8")
@@ -138,8 +144,10 @@ class Checker:
             self.problem("/@format", f"expected 'hoplab-recording', found {fmt!r}")
             return
         version = self.attr(f, "format_version", "int")
-        if version != 1:
-            self.problem("/@format_version", f"this checker knows format 1, found {version}")
+        if version not in (1, 2):
+            self.problem("/@format_version", f"this checker knows formats 1 and 2, found {version}")
+        else:
+            self.version = version
         for name in ("software_name", "software_version", "created_utc", "lab", "operator", "notes"):
             self.attr(f, name, "str")
         self.attr(f, "closed_utc", "str", required=self.complete)

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include <cstdio>
 #include <fstream>
 #include <random>
 
@@ -136,20 +137,19 @@ TEST(BadFileTest, TruncatedFile) {
     }
 }
 
-// Disabled: one of the 30 corrupted copies makes HDF5 1.10.8 spin while reading (no error, no
-// crash, no return); the fix (a guarded read path or a time-limited child per open) is open work,
-// tracked in the closing note of issue 7.
-TEST(BadFileTest, DISABLED_CorruptBytesGiveAnErrorNotACrash) {
+// A corrupt superblock once made the SWMR-read fallback spin: HDF5 retries a metadata read 100
+// times with a doubling sleep (2^100 ns). The reader now limits the retries; this test would hang.
+TEST(BadFileTest, CorruptBytesGiveAnErrorNotACrash) {
     ScratchDir scratch;
     const auto file = write_session(scratch, "good.h5");
     const auto size = std::filesystem::file_size(file);
     std::mt19937 random(12345);
     int errors = 0;
     int opened = 0;
-    // Overwrite a 256-byte run at 30 places (superblock, object headers, B-trees, data); every
+    // Overwrite a 256-byte run at 200 places (superblock, object headers, B-trees, data); every
     // outcome must be a readable file or a RecordingError, and the run past the superblock must be
     // noticed at least once.
-    for (int trial = 0; trial < 30; ++trial) {
+    for (int trial = 0; trial < 200; ++trial) {
         const auto copy = scratch.file("bad-" + std::to_string(trial) + ".h5");
         std::filesystem::copy_file(file, copy);
         std::fstream stream(copy, std::ios::in | std::ios::out | std::ios::binary);
@@ -177,7 +177,8 @@ TEST(BadFileTest, DISABLED_CorruptBytesGiveAnErrorNotACrash) {
             ++errors;
         }
     }
-    EXPECT_EQ(opened + errors, 30);
+    std::printf("corrupted copies: %d opened and read, %d refused with an error\n", opened, errors);
+    EXPECT_EQ(opened + errors, 200);
     EXPECT_GE(errors, 1);  // at least the overwritten superblock (trial 0)
 }
 

@@ -5,6 +5,7 @@
 #include "schema_check.hpp"
 #include "test_session.hpp"
 
+#include <hoplab/recording/session_reader.hpp>
 #include <hoplab/recording/session_writer.hpp>
 
 #include <gtest/gtest.h>
@@ -98,6 +99,59 @@ TEST(SchemaCheckTest, TheCheckerNoticesAMissingUnit) {
               std::string::npos)
         << result.output;
     EXPECT_NE(result.output.find("schema FAILED: 3 problems"), std::string::npos) << result.output;
+}
+
+// Format 1 (variable-length strings), written by hoplab 0.1.0 before the switch: see
+// tests/golden/recording/README.md. The reader and the checker read it as before.
+TEST(SchemaCheckTest, AFormatOneFileStillReads) {
+    const std::filesystem::path file =
+        std::filesystem::path(HOPLAB_GOLDEN_DIR) / "recording" / "format1-single-leg-hop.h5";
+    const SessionReader reader(file);
+    EXPECT_EQ(reader.format_version(), 1);
+    EXPECT_EQ(reader.session().operator_name, "hoplab simulate");
+    EXPECT_EQ(reader.session().notes, "seed 7, asymmetry 0 % on the right limb");
+    const auto trials = reader.trials();
+    ASSERT_EQ(trials.size(), 1U);
+    EXPECT_EQ(trials[0].id, "trial-001");
+    EXPECT_EQ(trials[0].status, "complete");
+    EXPECT_EQ(trials[0].devices, (std::vector<std::string>{"left", "right"}));
+    const auto force = reader.trial_force("trial-001", "left");
+    EXPECT_EQ(force.samples.size(), 2775U);
+    EXPECT_EQ(force.rate_hz, 500.0);
+    const auto analysis = reader.trial_analysis_json("trial-001");
+    ASSERT_TRUE(analysis.has_value());
+    EXPECT_NE(analysis->find("\"protocol\""), std::string::npos);
+
+    const auto result = testing::run_schema_check(file, true);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
+// Format 2 writes no variable-length string anywhere; the checker says so when one appears.
+TEST(SchemaCheckTest, TheCheckerRefusesAVariableLengthStringInFormatTwo) {
+    ScratchDir scratch;
+    const auto file = write_full_session(scratch);
+    {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        const hid_t id = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        ASSERT_GE(id, 0);
+        ASSERT_GE(H5Adelete_by_name(id, "/athlete", "id", H5P_DEFAULT), 0);
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, H5T_VARIABLE);
+        const hid_t space = H5Screate(H5S_SCALAR);
+        const hid_t group = H5Gopen2(id, "/athlete", H5P_DEFAULT);
+        const hid_t attribute = H5Acreate2(group, "id", type, space, H5P_DEFAULT, H5P_DEFAULT);
+        const char* text = "athlete-007";
+        EXPECT_GE(H5Awrite(attribute, type, &text), 0);
+        H5Aclose(attribute);
+        H5Gclose(group);
+        H5Sclose(space);
+        H5Tclose(type);
+        H5Fclose(id);
+    }
+    const auto result = testing::run_schema_check(file, true);
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    EXPECT_NE(result.output.find("/athlete@id: variable-length string"), std::string::npos)
+        << result.output;
 }
 
 }  // namespace
