@@ -1,13 +1,16 @@
 // `hoplab export`: a recording's trials → files other programs read (DESIGN.md §7).
 #include "commands.hpp"
 
+#include <hoplab/interchange/c3d_writer.hpp>
 #include <hoplab/recording/session_reader.hpp>
+#include <hoplab/version.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 namespace hoplab::cli {
 namespace {
@@ -76,7 +79,49 @@ std::filesystem::path export_csv_trial(const recording::SessionReader& reader,
     return path;
 }
 
-void export_csv(const ExportOptions& o) {
+// One C3D per trial, each plate a FORCE_PLATFORM TYPE-2 with its calibration's surface height as
+// ORIGIN. The recording has no lab layout, so the plates are placed side by side along the lab x
+// axis, 0.7 m apart in recording order (their forces and plate-frame COP do not depend on it).
+std::filesystem::path export_c3d_trial(const recording::SessionReader& reader,
+                                       const recording::TrialSummaryInfo& trial,
+                                       const std::filesystem::path& folder) {
+    const auto path = folder / (trial.id + ".c3d");
+    if (std::filesystem::exists(path)) {
+        throw std::runtime_error(fmt::format("{}: already exists; not overwritten", path.string()));
+    }
+    interchange::C3dExport c3d;
+    c3d.software = fmt::format("{} {}", kSoftwareName, kSoftwareVersion);
+    c3d.description =
+        fmt::format("{} trial {} ({}, {})", reader.path().filename().string(), trial.id,
+                    processing::to_string(trial.protocol), processing::to_string(trial.limb));
+    std::size_t rows = std::numeric_limits<std::size_t>::max();
+    for (const auto& device : trial.devices) {
+        auto force = reader.trial_force(trial.id, device);
+        const auto info = std::find_if(reader.devices().begin(), reader.devices().end(),
+                                       [&](const auto& d) { return d.name == device; });
+        interchange::C3dPlateExport plate;
+        plate.label = device;
+        plate.surface_height_m =
+            info != reader.devices().end() ? info->calibration.surface_height_m() : 0.0;
+        plate.centre_lab_m = {0.7 * static_cast<double>(c3d.plates.size()), 0, 0};
+        plate.wrenches = std::move(force.samples);
+        rows = std::min(rows, plate.wrenches.size());
+        c3d.analog_rate_hz = force.rate_hz;
+        c3d.plates.push_back(std::move(plate));
+    }
+    for (auto& plate : c3d.plates) {
+        plate.wrenches.resize(rows);  // plates of one trial stop on the same sample
+    }
+    try {
+        interchange::write_c3d(path, c3d);
+    } catch (const std::invalid_argument& error) {
+        throw std::runtime_error(
+            fmt::format("{}: trial {}: {}", reader.path().string(), trial.id, error.what()));
+    }
+    return path;
+}
+
+void export_trials(const ExportOptions& o) {
     const recording::SessionReader reader(o.input);
     std::vector<recording::TrialSummaryInfo> chosen;
     for (const auto& trial : reader.trials()) {
@@ -99,7 +144,9 @@ void export_csv(const ExportOptions& o) {
     }
     std::filesystem::create_directories(o.out);
     for (const auto& trial : chosen) {
-        std::cout << export_csv_trial(reader, trial, o.out).string() << "\n";
+        const auto path = o.to == "c3d" ? export_c3d_trial(reader, trial, o.out)
+                                        : export_csv_trial(reader, trial, o.out);
+        std::cout << path.string() << "\n";
     }
 }
 
@@ -108,16 +155,19 @@ void export_csv(const ExportOptions& o) {
 void add_export_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<ExportOptions>();
     auto* command = app.add_subcommand(
-        "export", "Export a recording's trials: one CSV per trial, units in the header");
+        "export",
+        "Export a recording's trials: one CSV (units in the header) or C3D (force platforms) per "
+        "trial");
     command->add_option("FILE", o->input, "a recording (.h5)")
         ->required()
         ->check(CLI::ExistingFile);
-    command->add_option("--to", o->to, "output format")->check(CLI::IsMember({"csv"}));
-    command->add_option("--out", o->out, "folder for the CSV files (created if missing)")
+    command->add_option("--to", o->to, "output format: csv (default) or c3d")
+        ->check(CLI::IsMember({"csv", "c3d"}));
+    command->add_option("--out", o->out, "folder for the exported files (created if missing)")
         ->required();
     command->add_option("--trial", o->trials, "trial ids to export (default: all)");
     command->callback([o, &exit_code] {
-        export_csv(*o);
+        export_trials(*o);
         exit_code = 0;
     });
 }

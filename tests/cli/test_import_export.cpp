@@ -67,6 +67,67 @@ TEST(ImportExport, CsvRoundTripGivesBackTheStoredSamplesExactly) {
     }
 }
 
+// record → export C3D → import C3D → the same forces, moments and centre of pressure within
+// float32 storage (C3D analog data are 4-byte floats: 2^-24 relative, 6e-8 with margin).
+TEST(ImportExport, C3dRoundTripGivesBackForcesAndCopWithinFloatPrecision) {
+    const auto dir = testing::fresh_directory("c3d-roundtrip");
+    const auto recorded = dir / "recorded.h5";
+    ASSERT_EQ(run_hoplab({"simulate", "--protocol", "single-leg-hop", "--limb", "left", "--out",
+                          recorded.string()},
+                         dir)
+                  .exit_code,
+              0);
+    const auto exported = run_hoplab(
+        {"export", recorded.string(), "--to", "c3d", "--out", (dir / "c3d").string()}, dir);
+    ASSERT_EQ(exported.exit_code, 0) << exported.err;
+    const recording::SessionReader original(recorded);
+    const auto trial = original.trials().front();
+    const auto c3d = dir / "c3d" / (trial.id + ".c3d");
+    ASSERT_TRUE(std::filesystem::exists(c3d)) << exported.out;
+    const auto imported_file = dir / "imported.h5";
+    const auto imported =
+        run_hoplab({"import", c3d.string(), "--protocol", "single-leg-hop", "--limb", "left",
+                    "--left", "1", "--right", "2", "--out", imported_file.string()},
+                   dir);
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    const recording::SessionReader back(imported_file);
+    const auto info = back.trials().front();
+    EXPECT_DOUBLE_EQ(info.rate_hz, trial.rate_hz);
+    double worst_relative = 0, worst_cop_m = 0;
+    std::size_t cops = 0;
+    for (const std::string device : {"left", "right"}) {
+        const auto a = original.trial_force(trial.id, device);
+        const auto b = back.trial_force(info.id, device);
+        ASSERT_EQ(a.samples.size(), b.samples.size()) << device;
+        for (std::size_t k = 0; k < a.samples.size(); ++k) {
+            const auto& x = a.samples[k];
+            const auto& y = b.samples[k];
+            for (const auto& [u, v] : {std::pair{x.fx_n, y.fx_n},
+                                       {x.fy_n, y.fy_n},
+                                       {x.fz_n, y.fz_n},
+                                       {x.mx_nm, y.mx_nm},
+                                       {x.my_nm, y.my_nm},
+                                       {x.mz_nm, y.mz_nm}}) {
+                worst_relative =
+                    std::max(worst_relative, std::abs(u - v) / std::max(std::abs(u), 1.0));
+            }
+            ASSERT_EQ(a.cop[k].has_value(), b.cop[k].has_value()) << device << " " << k;
+            if (a.cop[k]) {
+                worst_cop_m = std::max({worst_cop_m, std::abs(a.cop[k]->x_m - b.cop[k]->x_m),
+                                        std::abs(a.cop[k]->y_m - b.cop[k]->y_m)});
+                ++cops;
+            }
+        }
+    }
+    std::printf(
+        "C3D round trip: worst relative force/moment difference %.2e, worst COP %.2e m "
+        "over %zu samples\n",
+        worst_relative, worst_cop_m, cops);
+    EXPECT_LT(worst_relative, 6e-8);
+    EXPECT_LT(worst_cop_m, 1e-6);
+    EXPECT_GT(cops, 1000u);
+}
+
 // The real dual-plate recordings (shared/data README): one subject of about 663 N, tab-separated,
 // no time column, 1000 Hz. No reference results exist, so the checks are physiological: body
 // weight within 2 % of 663 N, and for the jumps one flight of 0.3–0.7 s.
