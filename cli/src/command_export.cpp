@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <hoplab/interchange/c3d_writer.hpp>
+#include <hoplab/recording/nwb_export.hpp>
 #include <hoplab/recording/session_reader.hpp>
 #include <hoplab/version.hpp>
 
@@ -157,17 +158,26 @@ void add_export_command(CLI::App& app, int& exit_code) {
     auto* command = app.add_subcommand(
         "export",
         "Export a recording's trials: one CSV (units in the header) or C3D (force platforms) per "
-        "trial");
+        "trial, or one NWB-like HDF5 file");
     command->add_option("FILE", o->input, "a recording (.h5)")
         ->required()
         ->check(CLI::ExistingFile);
-    command->add_option("--to", o->to, "output format: csv (default) or c3d")
-        ->check(CLI::IsMember({"csv", "c3d"}));
-    command->add_option("--out", o->out, "folder for the exported files (created if missing)")
+    command->add_option("--to", o->to, "output format: csv (default), c3d or nwb")
+        ->check(CLI::IsMember({"csv", "c3d", "nwb"}));
+    command
+        ->add_option("--out", o->out,
+                     "csv, c3d: folder for the files (created if missing); nwb: the .h5 file to "
+                     "create")
         ->required();
     command->add_option("--trial", o->trials, "trial ids to export (default: all)");
     command->callback([o, &exit_code] {
-        export_trials(*o);
+        if (o->to == "nwb") {
+            const auto summary = recording::export_nwb_like(o->input, o->out, o->trials);
+            std::cout << fmt::format("{}: {} trials, {} time series (NWB-like layout)\n", o->out,
+                                     summary.trials, summary.time_series);
+        } else {
+            export_trials(*o);
+        }
         exit_code = 0;
     });
 }

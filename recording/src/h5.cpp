@@ -2,6 +2,7 @@
 
 #include <hoplab/recording/recording_error.hpp>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -52,6 +53,23 @@ hssize_t element_count(hid_t space, const std::filesystem::path& file, const std
     }
     return n;
 }
+
+// Strings packed at one width (the longest plus a terminator), null-padded, for a fixed-length
+// string type.
+struct FixedStrings {
+    explicit FixedStrings(const std::vector<std::string>& values) {
+        for (const auto& value : values) {
+            width = std::max(width, value.size() + 1);
+        }
+        bytes.assign(values.size() * width, '\0');
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            std::copy(values[i].begin(), values[i].end(),
+                      bytes.begin() + static_cast<std::ptrdiff_t>(i * width));
+        }
+    }
+    std::size_t width = 1;
+    std::vector<char> bytes;
+};
 
 // Reads one string or an array of strings from an attribute or dataset of string type (fixed or
 // variable length).
@@ -338,19 +356,11 @@ void Object::write_attribute(std::string_view name, std::int64_t value) const {
 }
 
 void Object::write_attribute(std::string_view name, const std::vector<std::string>& values) const {
-    std::size_t width = 1;
-    for (const auto& value : values) {
-        width = std::max(width, value.size() + 1);
-    }
-    std::vector<char> packed(values.size() * width, '\0');
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        std::copy(values[i].begin(), values[i].end(),
-                  packed.begin() + static_cast<std::ptrdiff_t>(i * width));
-    }
-    Handle type = fixed_string_type(width);
+    const FixedStrings packed(values);
+    Handle type = fixed_string_type(packed.width);
     Handle space = vector_space(values.size(), file_, path_);
     replace_attribute(*this, name, type.id(), space.id(), [&](hid_t attribute) {
-        return H5Awrite(attribute, type.id(), packed.data());
+        return H5Awrite(attribute, type.id(), packed.bytes.data());
     });
 }
 
@@ -554,6 +564,41 @@ Dataset Group::write_matrix(std::string_view name, std::span<const double> row_m
               file(), where, "cannot write the dataset");
     }
     return Dataset(std::move(dataset), where, file());
+}
+
+Dataset Group::write_dataset(std::string_view name, hid_t file_type, hid_t space, hid_t memory_type,
+                             const void* data) const {
+    const std::string where = child_path(name);
+    Handle dataset = checked(H5Dcreate2(id(), std::string(name).c_str(), file_type, space,
+                                        H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                             H5Dclose, file(), where, "cannot create the dataset");
+    if (H5Sget_simple_extent_npoints(space) > 0) {
+        check(H5Dwrite(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), file(),
+              where, "cannot write the dataset");
+    }
+    return Dataset(std::move(dataset), where, file());
+}
+
+Dataset Group::write_vector(std::string_view name, std::span<const double> values) const {
+    Handle space = vector_space(values.size(), file(), child_path(name));
+    return write_dataset(name, H5T_IEEE_F64LE, space.id(), H5T_NATIVE_DOUBLE, values.data());
+}
+
+Dataset Group::write_vector(std::string_view name, std::span<const std::int64_t> values) const {
+    Handle space = vector_space(values.size(), file(), child_path(name));
+    return write_dataset(name, H5T_STD_I64LE, space.id(), H5T_NATIVE_INT64, values.data());
+}
+
+Dataset Group::write_vector(std::string_view name, const std::vector<std::string>& values) const {
+    const FixedStrings packed(values);
+    Handle type = fixed_string_type(packed.width);
+    Handle space = vector_space(values.size(), file(), child_path(name));
+    return write_dataset(name, type.id(), space.id(), type.id(), packed.bytes.data());
+}
+
+Dataset Group::write_scalar(std::string_view name, double value) const {
+    Handle space = scalar_space(file(), child_path(name));
+    return write_dataset(name, H5T_IEEE_F64LE, space.id(), H5T_NATIVE_DOUBLE, &value);
 }
 
 Dataset::Dataset(Handle handle, std::string path, std::filesystem::path file)

@@ -116,8 +116,8 @@ class Object {
     const std::string& path() const { return path_; }
     const std::filesystem::path& file() const { return file_; }
 
-    // Writers replace an existing attribute of the same name. Strings are variable-length UTF-8
-    // scalars.
+    // Writers replace an existing attribute of the same name. Strings are fixed-length UTF-8
+    // (docs/recording-format.md §1 says why).
     void write_attribute(std::string_view name, std::string_view value) const;
     void write_attribute(std::string_view name, const char* value) const {
         write_attribute(name, std::string_view(value));
@@ -172,12 +172,21 @@ class Group : public Object {
     // An empty dataset growing along its first dimension.
     Dataset create_table(std::string_view name, const TableLayout& layout) const;
     Dataset open_dataset(std::string_view name) const;
-    // A scalar variable-length UTF-8 string dataset.
+    // A scalar fixed-length UTF-8 string dataset.
     Dataset write_text(std::string_view name, std::string_view text) const;
     std::string read_text(std::string_view name) const;
     // A fixed rows × columns float64 dataset.
     Dataset write_matrix(std::string_view name, std::span<const double> row_major, std::size_t rows,
                          std::size_t columns) const;
+    // Fixed 1-D datasets (float64, int64, fixed-length UTF-8 strings) and a float64 scalar.
+    Dataset write_vector(std::string_view name, std::span<const double> values) const;
+    Dataset write_vector(std::string_view name, std::span<const std::int64_t> values) const;
+    Dataset write_vector(std::string_view name, const std::vector<std::string>& values) const;
+    Dataset write_scalar(std::string_view name, double value) const;
+
+  private:
+    Dataset write_dataset(std::string_view name, hid_t file_type, hid_t space, hid_t memory_type,
+                          const void* data) const;
 };
 
 class Dataset : public Object {
