@@ -12,6 +12,29 @@ json value(const std::optional<double>& v) {
     return v ? json(*v) : json(nullptr);
 }
 
+json stability_json(const std::optional<PosturalStability>& s) {
+    if (!s) {
+        return nullptr;
+    }
+    return {{"mlsi", s->mlsi},
+            {"apsi", s->apsi},
+            {"vsi", s->vsi},
+            {"dpsi", s->dpsi},
+            {"window_s", s->window_s}};
+}
+
+json cop_path_json(const std::optional<CopPath>& p) {
+    if (!p) {
+        return nullptr;
+    }
+    return {{"start_s", p->start_s},
+            {"end_s", p->end_s},
+            {"path_length_m", p->path_length_m},
+            {"mean_speed_m_s", p->mean_speed_m_s},
+            {"ml_range_m", p->ml_range_m},
+            {"ap_range_m", p->ap_range_m}};
+}
+
 json contact_json(const ContactMetrics& c) {
     return {{"index", c.index},
             {"start_s", c.start_s},
@@ -30,6 +53,9 @@ json contact_json(const ContactMetrics& c) {
             {"instantaneous_loading_rate_bw_per_s", value(c.instantaneous_loading_rate_bw_per_s)},
             {"jump_height_impulse_m", value(c.jump_height_impulse_m)},
             {"take_off_velocity_m_s", value(c.take_off_velocity_m_s)},
+            {"impact_peak_N", value(c.impact_peak_N)},
+            {"impact_peak_bw", value(c.impact_peak_bw)},
+            {"time_to_impact_peak_s", value(c.time_to_impact_peak_s)},
             {"saturated", c.saturated}};
 }
 
@@ -51,7 +77,12 @@ json to_json(const TrialAnalysis& t) {
                    {"time_to_stabilisation_method", "band"},
                    {"time_to_stabilisation_sequential_s",
                     value(t.landing->time_to_stabilisation_sequential_s)},
-                   {"stance_end_s", value(t.landing->stance_end_s)}};
+                   {"stance_end_s", value(t.landing->stance_end_s)},
+                   {"impact_peak_N", value(t.landing->impact_peak_N)},
+                   {"impact_peak_bw", value(t.landing->impact_peak_bw)},
+                   {"time_to_impact_peak_s", value(t.landing->time_to_impact_peak_s)},
+                   {"stability", stability_json(t.landing->stability)},
+                   {"cop_path", cop_path_json(t.landing->cop_path)}};
     }
     json cmj = nullptr;
     if (t.cmj) {
@@ -90,6 +121,7 @@ json to_json(const TrialAnalysis& t) {
          t.initial_push_off ? contact_json(*t.initial_push_off) : json(nullptr)},
         {"contacts", contacts},
         {"landing", landing},
+        {"stance_cop_path", cop_path_json(t.stance_cop_path)},
         {"summary",
          {{"contacts", s.contacts},
           {"mean_contact_time_s", value(s.mean_contact_time_s)},
@@ -118,6 +150,24 @@ json to_json(const TrialAnalysis& t) {
           {"peak_force",
            {{"method", "zero-phase 2nd-order Butterworth, scipy sosfiltfilt edges"},
             {"cutoff_hz", p.peak_cutoff_hz}}},
+          {"impact_peak",
+           {{"method",
+             "first local maximum of the peak-filtered force in the first part of the contact, "
+             "before the global maximum, with a prominence of at least a fraction of BW"},
+            {"search_fraction", p.impact_search_fraction},
+            {"min_prominence_bw", p.impact_min_prominence_bw}}},
+          {"stability",
+           {{"method",
+             "DPSI (Wikstrom et al. 2005) over the window from the landing touchdown, plate axes "
+             "x = ML, y = AP"},
+            {"window_s", p.dpsi_window_s}}},
+          {"cop_path",
+           {{"method",
+             "path length of the zero-phase low-passed COP; null if the COP is undefined anywhere "
+             "in the window"},
+            {"cutoff_hz", p.cop_cutoff_hz},
+            {"landing_window_s", {p.landing_cop_from_s, p.landing_cop_to_s}},
+            {"stance_trim_s", p.stance_cop_trim_s}}},
           {"loading_rate",
            {{"method", "average, touchdown to peak, (F_peak - threshold) / time / BW"}}},
           {"jump_height", {{"method", "flight time, g*t^2/8"}, {"gravity_m_s2", p.gravity_m_s2}}},

@@ -132,11 +132,42 @@ bool all_finite(std::span<const double> f) {
     return true;
 }
 
+struct ImpactPeak {
+    double force_n = 0;
+    std::size_t index = 0;
+};
+
 struct Peak {
     double force_n = 0;
     std::size_t index = 0;
     std::optional<double> max_slope_n_per_s;  // largest forward difference × fs, touchdown to peak
+    std::optional<ImpactPeak> impact;
 };
+
+// METHODS §4.1: the first local maximum of y in [1, search_end) before the global maximum at
+// `global` whose prominence (scipy.signal.peak_prominences: height above the higher of the lowest
+// points between it and higher ground on each side) reaches min_prominence.
+std::optional<std::size_t> impact_peak(std::span<const double> y, std::size_t global,
+                                       std::size_t search_end, double min_prominence) {
+    const std::size_t end = std::min(search_end, global);
+    for (std::size_t k = 1; k < end; ++k) {
+        if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) {
+            continue;
+        }
+        double left_min = y[k];
+        for (std::size_t j = k; j-- > 0 && y[j] <= y[k];) {
+            left_min = std::min(left_min, y[j]);
+        }
+        double right_min = y[k];
+        for (std::size_t j = k + 1; j < y.size() && y[j] <= y[k]; ++j) {
+            right_min = std::min(right_min, y[j]);
+        }
+        if (y[k] - std::max(left_min, right_min) >= min_prominence) {
+            return k;
+        }
+    }
+    return std::nullopt;
+}
 
 // A zero-phase filter evaluated on [begin − margin, end + margin) clamped to the record. When the
 // window reaches a record edge, that edge gets scipy's edge handling exactly as whole-record
@@ -170,8 +201,11 @@ class WindowedFilter {
 
     // Peak of the filtered force inside each run in `which`. Windows are filtered four at a time
     // (interleaved) through small reused buffers.
+    // An impact peak is searched for when min_impact_prominence_n is given.
     std::vector<std::optional<Peak>> peaks(std::span<const double> f, const std::vector<Run>& runs,
-                                           const std::vector<std::size_t>& which, double fs) {
+                                           const std::vector<std::size_t>& which, double fs,
+                                           std::optional<double> min_impact_prominence_n,
+                                           double impact_search_fraction) {
         std::vector<std::optional<Peak>> result(runs.size());
         constexpr std::size_t kGroup = 4;
         std::array<std::span<const double>, kGroup> inputs;
@@ -202,12 +236,20 @@ class WindowedFilter {
                     if (y[k] > y[local])
                         local = k;
                 }
-                Peak p{y[local], r.begin + local, std::nullopt};
+                Peak p{y[local], r.begin + local, std::nullopt, std::nullopt};
                 if (local > 0) {
                     double slope = y[1] - y[0];
                     for (std::size_t k = 1; k < local; ++k)
                         slope = std::max(slope, y[k + 1] - y[k]);
                     p.max_slope_n_per_s = slope * fs;
+                }
+                if (min_impact_prominence_n) {
+                    const auto search_end = static_cast<std::size_t>(
+                        std::ceil(impact_search_fraction * static_cast<double>(len)));
+                    if (const auto k = impact_peak(std::span<const double>(y, len), local,
+                                                   search_end, *min_impact_prominence_n)) {
+                        p.impact = ImpactPeak{y[*k], r.begin + *k};
+                    }
                 }
                 result[which[g + j]] = p;
             }
@@ -230,6 +272,21 @@ void check_settings(const AnalysisSettings& s) {
         }
     };
     positive(s.min_contact_s, "min_contact_s");
+    positive(s.dpsi_window_s, "dpsi_window_s");
+    positive(s.cop_cutoff_hz, "cop_cutoff_hz");
+    positive(s.impact_min_prominence_bw, "impact_min_prominence_bw");
+    positive(s.landing_cop_to_s, "landing_cop_to_s");
+    if (!(s.impact_search_fraction > 0 && s.impact_search_fraction <= 1)) {
+        throw std::invalid_argument(
+            "analysis setting impact_search_fraction must lie in (0, 1], not " +
+            std::to_string(s.impact_search_fraction));
+    }
+    if (!(s.landing_cop_from_s >= 0 && s.landing_cop_from_s < s.landing_cop_to_s) ||
+        !(s.stance_cop_trim_s >= 0)) {
+        throw std::invalid_argument(
+            "analysis settings: the landing COP window needs 0 ≤ from < to, and the stance trim ≥ "
+            "0");
+    }
     positive(s.min_flight_s, "min_flight_s");
     positive(s.weighing_window_s, "weighing_window_s");
     positive(s.stabilisation_band_bw, "stabilisation_band_bw");
@@ -253,7 +310,8 @@ void check_settings(const AnalysisSettings& s) {
 }  // namespace
 
 TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol protocol, Limb limb,
-                            const AnalysisSettings& settings) {
+                            const AnalysisSettings& settings,
+                            const std::optional<PlateKinetics>& plate) {
     if (!(fs > 0) || !std::isfinite(fs)) {
         throw std::invalid_argument("sample rate must be positive, not " + std::to_string(fs) +
                                     " Hz");
@@ -269,6 +327,12 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
                                     " is not finite");
     }
     check_settings(settings);
+    if (plate && (plate->fz_n.size() != f.size() || plate->fx_n.size() != f.size() ||
+                  plate->fy_n.size() != f.size() || plate->cop_x_m.size() != f.size() ||
+                  plate->cop_y_m.size() != f.size() || plate->cop_defined.size() != f.size())) {
+        throw std::invalid_argument("the plate's force and COP spans must have the " +
+                                    std::to_string(f.size()) + " samples of the vertical force");
+    }
     TrialAnalysis out;
     out.protocol = protocol;
     out.limb = limb;
@@ -398,7 +462,10 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
     std::vector<std::optional<Peak>> run_peaks(runs.size());
     if (peaks_possible) {
         WindowedFilter peak_filter(settings.peak_cutoff_hz, fs);
-        run_peaks = peak_filter.peaks(f, runs, peak_runs, fs);
+        run_peaks = peak_filter.peaks(
+            f, runs, peak_runs, fs,
+            bw ? std::optional<double>(settings.impact_min_prominence_bw * *bw) : std::nullopt,
+            settings.impact_search_fraction);
     }
 
     const auto contact_metrics = [&](std::size_t i) {
@@ -413,6 +480,13 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
             c.peak_force_N = peak.force_n;
             if (r.begin > 0) {
                 c.time_to_peak_s = time_of(peak.index) - c.start_s;
+            }
+            if (peak.impact) {
+                c.impact_peak_N = peak.impact->force_n;
+                c.impact_peak_bw = peak.impact->force_n / *bw;  // impacts are sought only with BW
+                if (r.begin > 0) {
+                    c.time_to_impact_peak_s = time_of(peak.impact->index) - c.start_s;
+                }
             }
             if (bw) {
                 c.peak_force_bw = peak.force_n / *bw;
@@ -509,6 +583,11 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
             const Peak peak = *run_peaks[*landing_run];
             landing.peak_force_N = peak.force_n;
             landing.time_to_peak_s = time_of(peak.index) - landing.start_s;
+            if (peak.impact) {
+                landing.impact_peak_N = peak.impact->force_n;
+                landing.impact_peak_bw = peak.impact->force_n / *bw;
+                landing.time_to_impact_peak_s = time_of(peak.impact->index) - landing.start_s;
+            }
             if (bw) {
                 landing.peak_force_bw = peak.force_n / *bw;
                 if (*landing.time_to_peak_s > 0 && fs >= 500) {
@@ -565,7 +644,30 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
                 }
             }
         }
+        if (plate && bw) {
+            landing.stability =
+                dynamic_postural_stability(*plate, fs, r.begin, *bw, settings.dpsi_window_s);
+            const auto from =
+                r.begin + static_cast<std::size_t>(std::lround(settings.landing_cop_from_s * fs));
+            const auto to =
+                r.begin + static_cast<std::size_t>(std::lround(settings.landing_cop_to_s * fs));
+            if (from < to && to < r.end) {
+                landing.cop_path = cop_path(*plate, fs, from, to, settings.cop_cutoff_hz);
+            }
+        }
         out.landing = landing;
+    }
+    if (plate && protocol == Protocol::quiet_stance) {
+        // The longest stance, less the trim at each end (METHODS §4.10, hoplab's window).
+        const auto stance =
+            std::max_element(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+                return (a.contact ? a.end - a.begin : 0) < (b.contact ? b.end - b.begin : 0);
+            });
+        const auto trim = static_cast<std::size_t>(std::lround(settings.stance_cop_trim_s * fs));
+        if (stance->contact && stance->end - stance->begin > 2 * trim + 1) {
+            out.stance_cop_path = cop_path(*plate, fs, stance->begin + trim, stance->end - 1 - trim,
+                                           settings.cop_cutoff_hz);
+        }
     }
 
     // CMJ (METHODS §4.5, §4.7): Owen onset after the weighing window, velocity by integrating (F −

@@ -14,6 +14,7 @@
 // in newtons.
 
 #include <hoplab/processing/protocol.hpp>
+#include <hoplab/processing/stability.hpp>
 
 #include <optional>
 #include <span>
@@ -53,6 +54,18 @@ struct AnalysisSettings {
     // Plate/ADC limit: a contact with any sample at or beyond it is flagged and its peak and
     // loading rate are null.
     std::optional<double> saturation_limit_n;
+    // Impact peak (METHODS §4.1): a local maximum of the filtered force in the first
+    // impact_search_fraction of the contact, before the global maximum, with a prominence of at
+    // least impact_min_prominence_bw × BW.
+    double impact_search_fraction = 0.40;
+    double impact_min_prominence_bw = 0.10;
+    // Stability from the tested plate's full force vector and COP (METHODS §4.9, §4.10), computed
+    // when analyze_trial is given that plate.
+    double dpsi_window_s = 3.0;       // from the landing's touchdown
+    double cop_cutoff_hz = 10.0;      // zero-lag low-pass of the COP
+    double landing_cop_from_s = 1.0;  // landing COP path window, from touchdown …
+    double landing_cop_to_s = 4.0;    // … to touchdown + this
+    double stance_cop_trim_s = 0.5;   // quiet stance: the stance minus this at each end
 };
 
 struct ContactMetrics {
@@ -64,6 +77,9 @@ struct ContactMetrics {
     std::optional<double> peak_force_N, peak_force_bw, time_to_peak_s, impulse_Ns, net_impulse_Ns,
         loading_rate_bw_per_s, instantaneous_loading_rate_bw_per_s, flight_time_before_s,
         flight_time_after_s, jump_height_m, jump_height_impulse_m, take_off_velocity_m_s, rsi;
+    // The impact peak before the active (global) peak; null when the contact has none (forefoot
+    // contacts) or no body weight is known.
+    std::optional<double> impact_peak_N, impact_peak_bw, time_to_impact_peak_s;
     bool saturated = false;
 };
 
@@ -74,6 +90,10 @@ struct LandingMetrics {
         time_to_stabilisation_sequential_s;  // sequential averaging (Colby et al. 1999), same band
     std::optional<double>
         stance_end_s;  // step-off, when the athlete leaves the plate after the landing
+    std::optional<double> impact_peak_N, impact_peak_bw, time_to_impact_peak_s;
+    // From the tested plate's Fx, Fy and COP, when analyze_trial was given them.
+    std::optional<PosturalStability> stability;  // DPSI over dpsi_window_s from touchdown
+    std::optional<CopPath> cop_path;             // touchdown + landing_cop_from_s … _to_s
 };
 
 // Countermovement-jump phases (McMahon et al. 2018 names), integrated from the Owen onset.
@@ -116,6 +136,7 @@ struct TrialAnalysis {
     std::vector<ContactMetrics> contacts;  // hops: touchdown from a flight … take-off into a flight
     std::optional<LandingMetrics> landing;
     std::optional<CmjPhases> cmj;
+    std::optional<CopPath> stance_cop_path;  // quiet stance, from the tested plate's COP
     TrialSummary summary;
     std::vector<std::string> quality_flags;
     AnalysisSettings settings;  // provenance: every parameter used
@@ -126,8 +147,11 @@ struct TrialAnalysis {
 // or settings that cannot be used (non-positive cutoffs or durations). A cutoff at or above
 // 0.45·sample_rate_hz (low-rate load-cell boards) makes the metrics that need it null with a
 // quality flag. A trial without a flight gives no contacts and a quality flag, never an invented
-// number.
+// number. `plate`: the one plate under the tested limb (its fz_n equal to `fz_n`), for the landing
+// DPSI and COP paths; omitted for summed or vertical-only force. Throws std::invalid_argument when
+// its spans do not match fz_n.
 TrialAnalysis analyze_trial(std::span<const double> fz_n, double sample_rate_hz, Protocol protocol,
-                            Limb limb, const AnalysisSettings& settings = {});
+                            Limb limb, const AnalysisSettings& settings = {},
+                            const std::optional<PlateKinetics>& plate = std::nullopt);
 
 }  // namespace hoplab::processing

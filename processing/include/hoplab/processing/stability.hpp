@@ -1,0 +1,54 @@
+#pragma once
+
+// Landing and stance stability from one plate's full force vector and centre of pressure:
+// the dynamic postural stability index (METHODS §4.9) and the centre-of-pressure path (§4.10).
+// Axes are the plate's: x medio-lateral and y antero-posterior when the plate is set up that way
+// (the caller maps plate axes to ML/AP; hoplab's plates are installed with x across the walkway).
+
+#include <cstddef>
+#include <optional>
+#include <span>
+
+namespace hoplab::processing {
+
+// One plate's samples over a trial; every span has the same length.
+struct PlateKinetics {
+    std::span<const double> fx_n, fy_n, fz_n;
+    // Centre of pressure in metres from the surface centre; false in `cop_defined` where Fz was
+    // below the plate's COP threshold.
+    std::span<const double> cop_x_m, cop_y_m;
+    std::span<const bool> cop_defined;
+};
+
+struct PosturalStability {
+    double mlsi = 0, apsi = 0, vsi = 0, dpsi = 0;  // dimensionless (÷ BW)
+    double window_s = 0;
+};
+
+// Wikstrom et al. (2005) over [touchdown, touchdown + window_s): MLSI = √(ΣFx²/n)/BW,
+// APSI = √(ΣFy²/n)/BW, VSI = √(Σ(BW − Fz)²/n)/BW, DPSI = √((ΣFx² + ΣFy² + Σ(BW − Fz)²)/n)/BW.
+// nullopt when the record ends before the window does. Throws std::invalid_argument for spans of
+// different lengths, a touchdown outside the record, a body weight or sample rate ≤ 0.
+std::optional<PosturalStability> dynamic_postural_stability(const PlateKinetics& plate,
+                                                            double sample_rate_hz,
+                                                            std::size_t touchdown_index,
+                                                            double body_weight_n,
+                                                            double window_s = 3.0);
+
+struct CopPath {
+    double start_s = 0, end_s = 0;          // the analysis window, seconds from the record start
+    double path_length_m = 0;               // Σ ‖COP_{k+1} − COP_k‖
+    double mean_speed_m_s = 0;              // path length / window duration
+    double ml_range_m = 0, ap_range_m = 0;  // max − min of x and of y
+};
+
+// METHODS §4.10 over samples [first, last] (inclusive), the COP low-passed at `cutoff_hz`
+// (2nd-order zero-lag Butterworth on the window; nullopt cutoff: unfiltered). nullopt when any
+// sample of the window has an undefined COP (the athlete stepped or unloaded) or the window does
+// not fit in the record. Throws std::invalid_argument for spans of different lengths, first ≥ last,
+// a sample rate ≤ 0, or a cutoff the filter cannot be designed for.
+std::optional<CopPath> cop_path(const PlateKinetics& plate, double sample_rate_hz,
+                                std::size_t first, std::size_t last,
+                                std::optional<double> cutoff_hz);
+
+}  // namespace hoplab::processing

@@ -1,0 +1,119 @@
+#include <hoplab/processing/butterworth.hpp>
+#include <hoplab/processing/stability.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hoplab::processing {
+namespace {
+
+void check_plate(const PlateKinetics& plate, double sample_rate_hz, const char* who) {
+    const std::size_t n = plate.fz_n.size();
+    if (plate.fx_n.size() != n || plate.fy_n.size() != n || plate.cop_x_m.size() != n ||
+        plate.cop_y_m.size() != n || plate.cop_defined.size() != n) {
+        throw std::invalid_argument(std::string(who) +
+                                    ": Fx, Fy, Fz and COP spans differ in length");
+    }
+    if (!(sample_rate_hz > 0) || !std::isfinite(sample_rate_hz)) {
+        throw std::invalid_argument(std::string(who) + ": sample rate must be positive, not " +
+                                    std::to_string(sample_rate_hz) + " Hz");
+    }
+}
+
+}  // namespace
+
+std::optional<PosturalStability> dynamic_postural_stability(const PlateKinetics& plate,
+                                                            double sample_rate_hz,
+                                                            std::size_t touchdown_index,
+                                                            double body_weight_n, double window_s) {
+    check_plate(plate, sample_rate_hz, "dynamic_postural_stability");
+    if (touchdown_index >= plate.fz_n.size()) {
+        throw std::invalid_argument("dynamic_postural_stability: touchdown sample " +
+                                    std::to_string(touchdown_index) + " is outside the " +
+                                    std::to_string(plate.fz_n.size()) + " samples");
+    }
+    if (!(body_weight_n > 0) || !(window_s > 0)) {
+        throw std::invalid_argument(
+            "dynamic_postural_stability: body weight and window must be positive");
+    }
+    const auto n = static_cast<std::size_t>(std::lround(window_s * sample_rate_hz));
+    if (touchdown_index + n > plate.fz_n.size()) {
+        return std::nullopt;
+    }
+    double sx = 0, sy = 0, sz = 0;
+    for (std::size_t k = touchdown_index; k < touchdown_index + n; ++k) {
+        sx += plate.fx_n[k] * plate.fx_n[k];
+        sy += plate.fy_n[k] * plate.fy_n[k];
+        const double dz = body_weight_n - plate.fz_n[k];
+        sz += dz * dz;
+    }
+    const double count = static_cast<double>(n);
+    PosturalStability out;
+    out.mlsi = std::sqrt(sx / count) / body_weight_n;
+    out.apsi = std::sqrt(sy / count) / body_weight_n;
+    out.vsi = std::sqrt(sz / count) / body_weight_n;
+    out.dpsi = std::sqrt((sx + sy + sz) / count) / body_weight_n;
+    out.window_s = count / sample_rate_hz;
+    return out;
+}
+
+std::optional<CopPath> cop_path(const PlateKinetics& plate, double sample_rate_hz,
+                                std::size_t first, std::size_t last,
+                                std::optional<double> cutoff_hz) {
+    check_plate(plate, sample_rate_hz, "cop_path");
+    if (first >= last) {
+        throw std::invalid_argument("cop_path: window [" + std::to_string(first) + ", " +
+                                    std::to_string(last) + "] is empty");
+    }
+    if (last >= plate.fz_n.size()) {
+        return std::nullopt;
+    }
+    const auto defined = plate.cop_defined.subspan(first, last - first + 1);
+    if (!std::all_of(defined.begin(), defined.end(), [](bool d) { return d; })) {
+        return std::nullopt;
+    }
+    // Filter beyond the window, as far as the COP stays defined and up to the filter's settling
+    // length, so the window's own edges do not distort it (scipy's odd extension only where the
+    // record or the defined COP ends).
+    std::size_t lo = first, hi = last + 1;
+    std::optional<ZeroPhaseFilter> filter;
+    if (cutoff_hz) {
+        filter.emplace(butterworth_lowpass(2, *cutoff_hz, sample_rate_hz));
+        const std::size_t margin = filter->settle_samples(1e-9);
+        while (lo > 0 && first - lo < margin && plate.cop_defined[lo - 1]) {
+            --lo;
+        }
+        while (hi < plate.fz_n.size() && hi - last - 1 < margin && plate.cop_defined[hi]) {
+            ++hi;
+        }
+        if (hi - lo <= filter->pad_samples()) {
+            return std::nullopt;
+        }
+    }
+    const auto slice = [&](std::span<const double> v) {
+        std::vector<double> out(v.begin() + static_cast<std::ptrdiff_t>(lo),
+                                v.begin() + static_cast<std::ptrdiff_t>(hi));
+        return filter ? filter->apply(out) : out;
+    };
+    const std::vector<double> x_all = slice(plate.cop_x_m);
+    const std::vector<double> y_all = slice(plate.cop_y_m);
+    const std::span<const double> x(x_all.data() + (first - lo), last - first + 1);
+    const std::span<const double> y(y_all.data() + (first - lo), last - first + 1);
+    CopPath out;
+    out.start_s = static_cast<double>(first) / sample_rate_hz;
+    out.end_s = static_cast<double>(last) / sample_rate_hz;
+    for (std::size_t k = 1; k < x.size(); ++k) {
+        out.path_length_m += std::hypot(x[k] - x[k - 1], y[k] - y[k - 1]);
+    }
+    out.mean_speed_m_s = out.path_length_m / (out.end_s - out.start_s);
+    const auto [x_min, x_max] = std::minmax_element(x.begin(), x.end());
+    const auto [y_min, y_max] = std::minmax_element(y.begin(), y.end());
+    out.ml_range_m = *x_max - *x_min;
+    out.ap_range_m = *y_max - *y_min;
+    return out;
+}
+
+}  // namespace hoplab::processing

@@ -1,0 +1,111 @@
+// METHODS §4.9 (DPSI) and §4.10 (COP path) against their oracles.
+#include <hoplab/calibration/plate_calibration.hpp>
+#include <hoplab/processing/stability.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <numbers>
+#include <vector>
+
+namespace hoplab::processing {
+namespace {
+
+struct PlateSamples {
+    std::vector<double> fx, fy, fz, x, y;
+    std::unique_ptr<bool[]> defined;  // std::vector<bool> has no contiguous storage for a span
+    std::size_t n = 0;
+
+    explicit PlateSamples(std::size_t samples)
+        : fx(samples),
+          fy(samples),
+          fz(samples),
+          x(samples),
+          y(samples),
+          defined(new bool[samples]),
+          n(samples) {
+        std::fill(defined.get(), defined.get() + samples, true);
+    }
+    PlateKinetics view() const {
+        return {fx, fy, fz, x, y, std::span<const bool>(defined.get(), n)};
+    }
+};
+
+// Oracle 4.9-A: constant Fx = 0.05·BW, Fy = 0, Fz = 1.1·BW → MLSI 0.05, APSI 0, VSI 0.1,
+// DPSI √(0.05² + 0.1²).
+TEST(Stability, DpsiOracle49A) {
+    const double bw = 784.532;
+    PlateSamples plate(4000);
+    std::fill(plate.fx.begin(), plate.fx.end(), 0.05 * bw);
+    std::fill(plate.fz.begin(), plate.fz.end(), 1.1 * bw);
+    const auto s = dynamic_postural_stability(plate.view(), 1000.0, 500, bw);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_NEAR(s->mlsi, 0.05, 1e-12);
+    EXPECT_EQ(s->apsi, 0.0);
+    EXPECT_NEAR(s->vsi, 0.1, 1e-12);
+    EXPECT_NEAR(s->dpsi, 0.111803399, 1e-9);
+    EXPECT_DOUBLE_EQ(s->window_s, 3.0);
+    // 3 s from sample 1001 needs samples up to 4000: one short → null, not a shorter window.
+    EXPECT_FALSE(dynamic_postural_stability(plate.view(), 1000.0, 1001, bw).has_value());
+    EXPECT_TRUE(dynamic_postural_stability(plate.view(), 1000.0, 1000, bw).has_value());
+    EXPECT_THROW((void)dynamic_postural_stability(plate.view(), 1000.0, 4000, bw),
+                 std::invalid_argument);
+    EXPECT_THROW((void)dynamic_postural_stability(plate.view(), 1000.0, 0, 0.0),
+                 std::invalid_argument);
+}
+
+// Oracle 4.10-A: the COP on a circle (r = 2 cm, 0.5 Hz, 1 kHz, 2001 samples) made through the plate
+// equations (Fz = 800 N, Mx = y·Fz, My = −x·Fz about a surface-level origin) and recovered by the
+// calibration module's COP: path = 2000 chords of 2r·sin(πf/fs) = 0.125663654 m.
+TEST(Stability, CopPathOracle410A) {
+    const double fs = 1000, r = 0.02, f = 0.5;
+    PlateSamples plate(2001);
+    for (std::size_t k = 0; k < plate.n; ++k) {
+        const double t = static_cast<double>(k) / fs;
+        const double cx = r * std::cos(2 * std::numbers::pi * f * t);
+        const double cy = r * std::sin(2 * std::numbers::pi * f * t);
+        calibration::Wrench w{0, 0, 800, cy * 800, -cx * 800, 0};
+        const auto cop = calibration::centre_of_pressure_at(w, 0.0, 20.0);
+        ASSERT_TRUE(cop.has_value());
+        plate.fz[k] = w.fz_n;
+        plate.x[k] = cop->x_m;
+        plate.y[k] = cop->y_m;
+    }
+    const auto path = cop_path(plate.view(), fs, 0, 2000, std::nullopt);
+    ASSERT_TRUE(path.has_value());
+    EXPECT_NEAR(path->path_length_m, 2000 * 2 * r * std::sin(std::numbers::pi * f / fs), 1e-12);
+    EXPECT_NEAR(path->path_length_m, 0.125663654, 1e-9);
+    EXPECT_NEAR(path->mean_speed_m_s, 0.125663654 / 2.0, 1e-9);
+    EXPECT_NEAR(path->ml_range_m, 0.04, 1e-12);  // x spans −r … r over a full turn
+    EXPECT_NEAR(path->ap_range_m, 0.04, 1e-6);   // y's extremes fall between samples
+    // With the default 10 Hz zero-lag low-pass the window's edges (scipy's odd extension) shorten
+    // the path by 0.8 %: scipy.signal.sosfiltfilt gives 0.124658641183 m
+    // (scripts/golden/processing_cop_path.py).
+    const auto filtered = cop_path(plate.view(), fs, 0, 2000, 10.0);
+    ASSERT_TRUE(filtered.has_value());
+    EXPECT_NEAR(filtered->path_length_m, 0.124658641183, 1e-11);
+    // A window inside the record is filtered with the samples around it: no edge effect, only the
+    // interior gain 1/(1 + (0.5/10)^4) of the radius (METHODS oracle 1-A).
+    const auto inner = cop_path(plate.view(), fs, 500, 1500, 10.0);
+    ASSERT_TRUE(inner.has_value());
+    const double gain = 1 / (1 + std::pow(f / 10.0, 4));
+    EXPECT_NEAR(inner->path_length_m, 1000 * 2 * r * gain * std::sin(std::numbers::pi * f / fs),
+                1e-9);
+}
+
+TEST(Stability, CopPathIsNullWhenTheCopIsUndefinedAnywhereInTheWindow) {
+    PlateSamples plate(500);
+    plate.defined[300] = false;  // a step off the plate
+    EXPECT_FALSE(cop_path(plate.view(), 1000.0, 100, 400, std::nullopt).has_value());
+    EXPECT_TRUE(cop_path(plate.view(), 1000.0, 310, 499, std::nullopt).has_value());
+    EXPECT_FALSE(cop_path(plate.view(), 1000.0, 310, 500, std::nullopt).has_value());  // past end
+    EXPECT_THROW((void)cop_path(plate.view(), 1000.0, 400, 400, std::nullopt),
+                 std::invalid_argument);
+    PlateKinetics bad = plate.view();
+    bad.fx_n = bad.fx_n.first(10);
+    EXPECT_THROW((void)cop_path(bad, 1000.0, 0, 5, std::nullopt), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace hoplab::processing
