@@ -77,6 +77,8 @@ json to_json(const TrialAnalysis& t) {
                    {"time_to_stabilisation_method", "band"},
                    {"time_to_stabilisation_sequential_s",
                     value(t.landing->time_to_stabilisation_sequential_s)},
+                   {"time_to_stabilisation_polynomial_s",
+                    value(t.landing->time_to_stabilisation_polynomial_s)},
                    {"stance_end_s", value(t.landing->stance_end_s)},
                    {"impact_peak_N", value(t.landing->impact_peak_N)},
                    {"impact_peak_bw", value(t.landing->impact_peak_bw)},
@@ -185,7 +187,10 @@ json to_json(const TrialAnalysis& t) {
             {"band_bw", p.stabilisation_band_bw},
             {"hold_s", p.stabilisation_hold_s},
             {"alternative",
-             "sequential averaging (Colby et al. 1999) of unfiltered Fz, same band and hold"}}}}},
+             "sequential averaging (Colby et al. 1999) of unfiltered Fz, same band and hold"},
+            {"alternative_polynomial",
+             "range of variation + unbounded cubic (Ross & Guskiewicz 2003): |Fz - BW| on the "
+             "same low-pass, reference range = max - min of the low-passed weighing window"}}}}},
     };
 }
 

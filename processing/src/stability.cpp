@@ -2,6 +2,7 @@
 #include <hoplab/processing/stability.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -114,6 +115,71 @@ std::optional<CopPath> cop_path(const PlateKinetics& plate, double sample_rate_h
     out.ml_range_m = *x_max - *x_min;
     out.ap_range_m = *y_max - *y_min;
     return out;
+}
+
+std::optional<double> polynomial_time_to_stabilisation(std::span<const double> rectified_n,
+                                                       double sample_rate_hz,
+                                                       double reference_range_n) {
+    if (rectified_n.size() < 4 || !(sample_rate_hz > 0) || !(reference_range_n >= 0)) {
+        throw std::invalid_argument(
+            "polynomial_time_to_stabilisation: needs ≥ 4 samples, a positive rate and a range ≥ 0");
+    }
+    // Normal equations in u = k / (n − 1) ∈ [0, 1], which keeps them well conditioned.
+    const std::size_t n = rectified_n.size();
+    const double scale = static_cast<double>(n - 1);
+    std::array<double, 7> power_sums{};
+    std::array<double, 4> rhs{};
+    for (std::size_t k = 0; k < n; ++k) {
+        const double u = static_cast<double>(k) / scale;
+        double p = 1;
+        for (std::size_t j = 0; j < 7; ++j) {
+            power_sums[j] += p;
+            if (j < 4) {
+                rhs[j] += p * rectified_n[k];
+            }
+            p *= u;
+        }
+    }
+    std::array<std::array<double, 5>, 4> m{};
+    for (std::size_t r = 0; r < 4; ++r) {
+        for (std::size_t c = 0; c < 4; ++c) {
+            m[r][c] = power_sums[r + c];
+        }
+        m[r][4] = rhs[r];
+    }
+    // Gaussian elimination with partial pivoting.
+    for (std::size_t c = 0; c < 4; ++c) {
+        std::size_t pivot = c;
+        for (std::size_t r = c + 1; r < 4; ++r) {
+            if (std::abs(m[r][c]) > std::abs(m[pivot][c])) {
+                pivot = r;
+            }
+        }
+        std::swap(m[c], m[pivot]);
+        for (std::size_t r = c + 1; r < 4; ++r) {
+            const double factor = m[r][c] / m[c][c];
+            for (std::size_t k = c; k < 5; ++k) {
+                m[r][k] -= factor * m[c][k];
+            }
+        }
+    }
+    std::array<double, 4> coefficient{};
+    for (std::size_t r = 4; r-- > 0;) {
+        double sum = m[r][4];
+        for (std::size_t c = r + 1; c < 4; ++c) {
+            sum -= m[r][c] * coefficient[c];
+        }
+        coefficient[r] = sum / m[r][r];
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+        const double u = static_cast<double>(k) / scale;
+        const double fit =
+            coefficient[0] + u * (coefficient[1] + u * (coefficient[2] + u * coefficient[3]));
+        if (fit <= reference_range_n) {
+            return static_cast<double>(k) / sample_rate_hz;
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace hoplab::processing

@@ -642,6 +642,24 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
                     landing.time_to_stabilisation_sequential_s =
                         std::max(0.0, time_of(r.begin + *seq_from) - landing.start_s);
                 }
+                // Range of variation + cubic (Ross & Guskiewicz 2003): the reference range is the
+                // filtered force's max − min over the weighing window (the steady stance).
+                if (weighing && weighing->steady && *last_in + 1 >= 4) {
+                    std::vector<double> rectified(*last_in + 1);
+                    for (std::size_t k = 0; k < rectified.size(); ++k) {
+                        rectified[k] = std::abs(y[k] - *bw);
+                    }
+                    WindowedFilter stance_filter(settings.stabilisation_cutoff_hz, fs);
+                    const std::size_t at = stance_filter.run(f, weighing->begin, weighing->end);
+                    const auto stance =
+                        stance_filter.values().subspan(at, weighing->end - weighing->begin);
+                    const auto [low, high] = std::minmax_element(stance.begin(), stance.end());
+                    if (const auto tts =
+                            polynomial_time_to_stabilisation(rectified, fs, *high - *low)) {
+                        landing.time_to_stabilisation_polynomial_s =
+                            std::max(0.0, time_of(r.begin) + *tts - landing.start_s);
+                    }
+                }
             }
         }
         if (plate && bw) {

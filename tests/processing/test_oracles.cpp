@@ -2,6 +2,7 @@
 // filtering equals whole-record filtering.
 #include <hoplab/processing/butterworth.hpp>
 #include <hoplab/processing/events.hpp>
+#include <hoplab/processing/stability.hpp>
 #include <hoplab/processing/symmetry.hpp>
 #include <hoplab/processing/trial_analysis.hpp>
 
@@ -215,6 +216,41 @@ TEST(Oracle4, TimeToStabilisationBandAndSequential4_8) {
     const auto short_trial = analyze_trial(short_f, kFs, Protocol::single_leg_hop, Limb::left);
     ASSERT_TRUE(short_trial.landing);
     EXPECT_FALSE(short_trial.landing->time_to_stabilisation_s);
+}
+
+// The range-of-variation TTS inside the analysis: the stance before the hop sways ±5 N at 1 Hz, so
+// the reference range (max − min of the 10 Hz low-passed weighing window) is 10 N; the result must
+// agree with the cubic method applied to the analytic rectified landing 300·e^(−t/0.25) over the
+// same 4 s. The analysis fits the 10 Hz low-passed force, whose step at touchdown is rounded over
+// the first ~50 ms; that moves the fitted cubic's crossing by 12 ms here, so the bound is 20 ms (a
+// wrong range or window moves it by > 100 ms, as the second case shows).
+TEST(Oracle4, TimeToStabilisationPolynomialUsesTheStanceRange) {
+    const double bw = 784.532;
+    std::vector<double> f;
+    for (int k = 0; k < 1500; ++k)
+        f.push_back(bw + 5.0 * std::sin(2 * kPi * 1.0 * k / kFs));
+    append(f, 400, 0.0);
+    const std::size_t touchdown_sample = f.size();
+    std::vector<double> rectified;
+    for (int k = 0; k < 4000; ++k) {
+        rectified.push_back(300.0 * std::exp(-(k / kFs) / 0.25));
+        f.push_back(bw + rectified.back());
+    }
+    const auto trial = analyze_trial(f, kFs, Protocol::single_leg_hop, Limb::left);
+    ASSERT_TRUE(trial.landing);
+    ASSERT_TRUE(trial.landing->time_to_stabilisation_polynomial_s);
+    const auto expected = polynomial_time_to_stabilisation(rectified, kFs, 10.0);
+    ASSERT_TRUE(expected);
+    const double lead_s = static_cast<double>(touchdown_sample) / kFs - trial.landing->start_s;
+    EXPECT_NEAR(*trial.landing->time_to_stabilisation_polynomial_s - lead_s, *expected, 0.020);
+    // A steadier stance (smaller range) gives a later time: the method depends on it.
+    std::vector<double> still = f;
+    for (int k = 0; k < 1500; ++k)
+        still[static_cast<std::size_t>(k)] = bw + 1.0 * std::sin(2 * kPi * 1.0 * k / kFs);
+    const auto later = analyze_trial(still, kFs, Protocol::single_leg_hop, Limb::left);
+    ASSERT_TRUE(later.landing->time_to_stabilisation_polynomial_s);
+    EXPECT_GT(*later.landing->time_to_stabilisation_polynomial_s,
+              *trial.landing->time_to_stabilisation_polynomial_s + 0.1);
 }
 
 TEST(Oracle2, WeighingSteadyUnsteadyAndOperatorMass) {

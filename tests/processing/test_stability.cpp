@@ -107,5 +107,26 @@ TEST(Stability, CopPathIsNullWhenTheCopIsUndefinedAnywhereInTheWindow) {
     EXPECT_THROW((void)cop_path(bad, 1000.0, 0, 5, std::nullopt), std::invalid_argument);
 }
 
+// Range of variation + cubic (Ross & Guskiewicz 2003) on oracle 4.8-A rectified about BW:
+// numpy.polyfit gives 0.841 s for a 10 N range and 0.621 s for 40 N
+// (scripts/golden/processing_polynomial_tts.py). The sample index must match exactly.
+TEST(Stability, PolynomialTimeToStabilisationMatchesNumpy) {
+    std::vector<double> rectified(3000);
+    for (std::size_t k = 0; k < rectified.size(); ++k) {
+        rectified[k] = 300.0 * std::exp(-static_cast<double>(k) / 1000.0 / 0.25);
+    }
+    const auto at_10 = polynomial_time_to_stabilisation(rectified, 1000.0, 10.0);
+    ASSERT_TRUE(at_10.has_value());
+    EXPECT_NEAR(*at_10, 0.841, 1e-12);
+    const auto at_40 = polynomial_time_to_stabilisation(rectified, 1000.0, 40.0);
+    ASSERT_TRUE(at_40.has_value());
+    EXPECT_NEAR(*at_40, 0.621, 1e-12);
+    // A landing that never settles inside the range: no number.
+    const std::vector<double> restless(2000, 5.0);
+    EXPECT_FALSE(polynomial_time_to_stabilisation(restless, 1000.0, 4.0).has_value());
+    EXPECT_THROW((void)polynomial_time_to_stabilisation(std::span(restless).first(3), 1000.0, 4.0),
+                 std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace hoplab::processing

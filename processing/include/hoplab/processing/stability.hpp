@@ -51,4 +51,14 @@ std::optional<CopPath> cop_path(const PlateKinetics& plate, double sample_rate_h
                                 std::size_t first, std::size_t last,
                                 std::optional<double> cutoff_hz);
 
+// Time to stabilisation by the range-of-variation method (Ross & Guskiewicz 2003): an unbounded
+// least-squares cubic in time fitted to `rectified_n` (|force − its stable mean| from touchdown,
+// sampled at sample_rate_hz); the result is the time of the first sample at which the cubic is
+// within `reference_range_n` (max − min of the force in stable stance). nullopt when the cubic
+// never gets there. Throws std::invalid_argument for fewer than 4 samples, a sample rate ≤ 0 or a
+// negative range.
+std::optional<double> polynomial_time_to_stabilisation(std::span<const double> rectified_n,
+                                                       double sample_rate_hz,
+                                                       double reference_range_n);
+
 }  // namespace hoplab::processing

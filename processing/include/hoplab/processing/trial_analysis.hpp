@@ -87,7 +87,8 @@ struct LandingMetrics {
     double start_s = 0;
     std::optional<double> peak_force_N, peak_force_bw, time_to_peak_s, loading_rate_bw_per_s,
         time_to_stabilisation_s,             // band method (the default; see provenance)
-        time_to_stabilisation_sequential_s;  // sequential averaging (Colby et al. 1999), same band
+        time_to_stabilisation_sequential_s,  // sequential averaging (Colby et al. 1999), same band
+        time_to_stabilisation_polynomial_s;  // range of variation + cubic (Ross & Guskiewicz 2003)
     std::optional<double>
         stance_end_s;  // step-off, when the athlete leaves the plate after the landing
     std::optional<double> impact_peak_N, impact_peak_bw, time_to_impact_peak_s;
