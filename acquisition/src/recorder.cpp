@@ -125,6 +125,7 @@ void Recorder::handle(SessionOpen& command) {
     try {
         std::filesystem::create_directories(command.file.parent_path());
         writer_.emplace(command.file, command.session, command.devices, command.options);
+        cop_threshold_n_ = command.options.cop_threshold_n;
     } catch (const std::exception& error) {
         writer_.reset();
         spdlog::error("recorder: cannot open {}: {}", command.file.string(), error.what());
@@ -171,9 +172,12 @@ void Recorder::handle(RawBlock& command) {
         }
         calibration.to_wrenches(scratch_raw_, scratch_wrenches_);
         writer_->append_trial_force(command.device, scratch_wrenches_);
-        auto& fz = trial_->fz_n[command.device];
-        for (const auto& wrench : scratch_wrenches_) {
-            fz.push_back(wrench.fz_n);
+        auto& plate = trial_->plates[command.device];
+        for (const auto& w : scratch_wrenches_) {
+            const auto cop = calibration.centre_of_pressure(w, cop_threshold_n_);
+            plate.push_back(
+                w.fx_n, w.fy_n, w.fz_n,
+                cop ? std::optional(processing::CopPoint{cop->x_m, cop->y_m}) : std::nullopt);
         }
     } catch (const std::exception& error) {
         fail(error.what());
@@ -223,7 +227,7 @@ void Recorder::handle(TrialBegin& command) {
         return;
     }
     trial_.emplace(OpenTrial{command.trial, command.settings,
-                             std::vector<std::vector<double>>(devices_.size())});
+                             std::vector<processing::PlateSeries>(devices_.size())});
     RecorderReply result;
     result.file = writer_->path();
     reply(command.done, std::move(result));
@@ -236,13 +240,15 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
     // work.
     std::vector<double> fz;
     std::size_t used = 0;
+    std::optional<std::size_t> single_plate;
     for (std::size_t i = 0; i < devices_.size(); ++i) {
         const bool take = limb == processing::Limb::both ? devices_[i].limb.has_value()
                                                          : devices_[i].limb == limb;
         if (!take) {
             continue;
         }
-        const auto& trace = trial_->fz_n[i];
+        single_plate = used == 0 ? std::optional(i) : std::nullopt;
+        const auto& trace = trial_->plates[i].fz_n;
         if (used == 0) {
             fz = trace;
         } else {
@@ -258,8 +264,12 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
             "no plate is assigned to limb " + std::string(processing::to_string(limb));
     } else {
         try {
-            auto analysis = processing::analyze_trial(
-                fz, devices_.front().rate_hz, trial_->start.protocol, limb, trial_->settings);
+            // One plate under the tested limb: its full vector gives DPSI and COP paths too.
+            const auto plate =
+                single_plate ? std::optional(trial_->plates[*single_plate].view()) : std::nullopt;
+            auto analysis =
+                processing::analyze_trial(fz, devices_.front().rate_hz, trial_->start.protocol,
+                                          limb, trial_->settings, plate);
             analysis.id = trial_->start.id;
             analysis.source = writer_->path().filename().string();
             for (const auto& contact : analysis.contacts) {

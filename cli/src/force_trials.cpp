@@ -58,6 +58,20 @@ std::vector<ForceTrial> load_recording(const std::filesystem::path& input,
                             "assigned to it",
                             input.string(), info.id, processing::to_string(trial.limb)));
         }
+        if (trial.limb != processing::Limb::both) {
+            const auto plate = std::find_if(devices.begin(), devices.end(),
+                                            [&](const auto& d) { return d.limb == trial.limb; });
+            const auto force = reader.trial_force(info.id, plate->name);
+            processing::PlateSeries series;
+            for (std::size_t k = 0; k < force.samples.size(); ++k) {
+                const auto& w = force.samples[k];
+                const auto& cop = force.cop[k];
+                series.push_back(
+                    w.fx_n, w.fy_n, w.fz_n,
+                    cop ? std::optional(processing::CopPoint{cop->x_m, cop->y_m}) : std::nullopt);
+            }
+            trial.plate = std::move(series);
+        }
         trials.push_back(std::move(trial));
     }
     if (trials.empty()) {
@@ -154,8 +168,9 @@ AnalysisRun analyse_trials(const std::vector<ForceTrial>& trials,
             trial_settings.body_mass_kg = trial.mass_kg;
         }
         try {
-            auto analysis = processing::analyze_trial(trial.fz_n, trial.sample_rate_hz,
-                                                      trial.protocol, trial.limb, trial_settings);
+            auto analysis = processing::analyze_trial(
+                trial.fz_n, trial.sample_rate_hz, trial.protocol, trial.limb, trial_settings,
+                trial.plate ? std::optional(trial.plate->view()) : std::nullopt);
             analysis.id = trial.id;
             analysis.source = trial.source;
             last_by_limb[trial.protocol][trial.limb] = run.trials.size();

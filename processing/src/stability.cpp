@@ -13,8 +13,7 @@ namespace {
 
 void check_plate(const PlateKinetics& plate, double sample_rate_hz, const char* who) {
     const std::size_t n = plate.fz_n.size();
-    if (plate.fx_n.size() != n || plate.fy_n.size() != n || plate.cop_x_m.size() != n ||
-        plate.cop_y_m.size() != n || plate.cop_defined.size() != n) {
+    if (plate.fx_n.size() != n || plate.fy_n.size() != n || plate.cop.size() != n) {
         throw std::invalid_argument(std::string(who) +
                                     ": Fx, Fy, Fz and COP spans differ in length");
     }
@@ -72,8 +71,8 @@ std::optional<CopPath> cop_path(const PlateKinetics& plate, double sample_rate_h
     if (last >= plate.fz_n.size()) {
         return std::nullopt;
     }
-    const auto defined = plate.cop_defined.subspan(first, last - first + 1);
-    if (!std::all_of(defined.begin(), defined.end(), [](bool d) { return d; })) {
+    const auto window = plate.cop.subspan(first, last - first + 1);
+    if (!std::all_of(window.begin(), window.end(), [](const auto& p) { return p.has_value(); })) {
         return std::nullopt;
     }
     // Filter beyond the window, as far as the COP stays defined and up to the filter's settling
@@ -84,23 +83,25 @@ std::optional<CopPath> cop_path(const PlateKinetics& plate, double sample_rate_h
     if (cutoff_hz) {
         filter.emplace(butterworth_lowpass(2, *cutoff_hz, sample_rate_hz));
         const std::size_t margin = filter->settle_samples(1e-9);
-        while (lo > 0 && first - lo < margin && plate.cop_defined[lo - 1]) {
+        while (lo > 0 && first - lo < margin && plate.cop[lo - 1]) {
             --lo;
         }
-        while (hi < plate.fz_n.size() && hi - last - 1 < margin && plate.cop_defined[hi]) {
+        while (hi < plate.fz_n.size() && hi - last - 1 < margin && plate.cop[hi]) {
             ++hi;
         }
         if (hi - lo <= filter->pad_samples()) {
             return std::nullopt;
         }
     }
-    const auto slice = [&](std::span<const double> v) {
-        std::vector<double> out(v.begin() + static_cast<std::ptrdiff_t>(lo),
-                                v.begin() + static_cast<std::ptrdiff_t>(hi));
-        return filter ? filter->apply(out) : out;
-    };
-    const std::vector<double> x_all = slice(plate.cop_x_m);
-    const std::vector<double> y_all = slice(plate.cop_y_m);
+    std::vector<double> x_all(hi - lo), y_all(hi - lo);
+    for (std::size_t k = lo; k < hi; ++k) {
+        x_all[k - lo] = plate.cop[k]->x_m;
+        y_all[k - lo] = plate.cop[k]->y_m;
+    }
+    if (filter) {
+        x_all = filter->apply(x_all);
+        y_all = filter->apply(y_all);
+    }
     const std::span<const double> x(x_all.data() + (first - lo), last - first + 1);
     const std::span<const double> y(y_all.data() + (first - lo), last - first + 1);
     CopPath out;

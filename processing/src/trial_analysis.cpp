@@ -328,8 +328,7 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
     }
     check_settings(settings);
     if (plate && (plate->fz_n.size() != f.size() || plate->fx_n.size() != f.size() ||
-                  plate->fy_n.size() != f.size() || plate->cop_x_m.size() != f.size() ||
-                  plate->cop_y_m.size() != f.size() || plate->cop_defined.size() != f.size())) {
+                  plate->fy_n.size() != f.size() || plate->cop.size() != f.size())) {
         throw std::invalid_argument("the plate's force and COP spans must have the " +
                                     std::to_string(f.size()) + " samples of the vertical force");
     }
@@ -663,8 +662,11 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
             }
         }
         if (plate && bw) {
+            // The DPSI window must end before the athlete steps off (as the COP window below).
+            const PlateKinetics stance{plate->fx_n.first(r.end), plate->fy_n.first(r.end),
+                                       plate->fz_n.first(r.end), plate->cop.first(r.end)};
             landing.stability =
-                dynamic_postural_stability(*plate, fs, r.begin, *bw, settings.dpsi_window_s);
+                dynamic_postural_stability(stance, fs, r.begin, *bw, settings.dpsi_window_s);
             const auto from =
                 r.begin + static_cast<std::size_t>(std::lround(settings.landing_cop_from_s * fs));
             const auto to =

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <memory>
 #include <numbers>
 #include <vector>
 
@@ -70,24 +69,27 @@ TEST(ImpactPeak, NoneForASingleHumpOrWithoutBodyWeight) {
 TEST(ImpactPeak, LandingStabilityFromThePlateVector) {
     const double bw = 800.0;
     const std::size_t n = 6000;  // 1 s flight, then 5 s of stance
-    std::vector<double> fx(n, 0.0), fy(n, 0.0), fz(n, 0.0), x(n, 0.0), y(n, 0.0);
-    auto defined = std::make_unique<bool[]>(n);
+    PlateSeries series;
     double sz = 0;
-    for (std::size_t k = 1000; k < n; ++k) {
+    for (std::size_t k = 0; k < n; ++k) {
+        if (k < 1000) {
+            series.push_back(0, 0, 0, std::nullopt);
+            continue;
+        }
         const double t = static_cast<double>(k - 1000) / kFs;
-        fz[k] = t < 0.5 ? bw * (1.0 + 1.5 * std::sin(std::numbers::pi * t / 0.5)) : bw;
-        fx[k] = 0.05 * bw;
-        x[k] = 0.02 * std::cos(std::numbers::pi * t);
-        y[k] = 0.02 * std::sin(std::numbers::pi * t);
-        defined[k] = true;
+        const double fz = t < 0.5 ? bw * (1.0 + 1.5 * std::sin(std::numbers::pi * t / 0.5)) : bw;
+        series.push_back(
+            0.05 * bw, 0, fz,
+            CopPoint{0.02 * std::cos(std::numbers::pi * t), 0.02 * std::sin(std::numbers::pi * t)});
         if (k < 1000 + 3000) {
-            sz += (bw - fz[k]) * (bw - fz[k]);
+            sz += (bw - fz) * (bw - fz);
         }
     }
+    const auto& fz = series.fz_n;
     AnalysisSettings settings;
     settings.body_mass_kg = bw / settings.gravity_m_s2;
     settings.cop_cutoff_hz = 10.0;
-    const PlateKinetics plate{fx, fy, fz, x, y, std::span<const bool>(defined.get(), n)};
+    const PlateKinetics plate = series.view();
     const auto a = analyze_trial(fz, kFs, Protocol::landing, Limb::left, settings, plate);
     ASSERT_TRUE(a.landing.has_value());
     ASSERT_TRUE(a.landing->stability.has_value());

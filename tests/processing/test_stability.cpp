@@ -5,40 +5,28 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <memory>
 #include <numbers>
 #include <vector>
 
 namespace hoplab::processing {
 namespace {
 
-struct PlateSamples {
-    std::vector<double> fx, fy, fz, x, y;
-    std::unique_ptr<bool[]> defined;  // std::vector<bool> has no contiguous storage for a span
-    std::size_t n = 0;
-
-    explicit PlateSamples(std::size_t samples)
-        : fx(samples),
-          fy(samples),
-          fz(samples),
-          x(samples),
-          y(samples),
-          defined(new bool[samples]),
-          n(samples) {
-        std::fill(defined.get(), defined.get() + samples, true);
+// A plate at rest with the COP defined everywhere; tests overwrite what they need.
+PlateSeries plate_of(std::size_t samples) {
+    PlateSeries plate;
+    for (std::size_t k = 0; k < samples; ++k) {
+        plate.push_back(0, 0, 0, CopPoint{});
     }
-    PlateKinetics view() const {
-        return {fx, fy, fz, x, y, std::span<const bool>(defined.get(), n)};
-    }
-};
+    return plate;
+}
 
 // Oracle 4.9-A: constant Fx = 0.05·BW, Fy = 0, Fz = 1.1·BW → MLSI 0.05, APSI 0, VSI 0.1,
 // DPSI √(0.05² + 0.1²).
 TEST(Stability, DpsiOracle49A) {
     const double bw = 784.532;
-    PlateSamples plate(4000);
-    std::fill(plate.fx.begin(), plate.fx.end(), 0.05 * bw);
-    std::fill(plate.fz.begin(), plate.fz.end(), 1.1 * bw);
+    auto plate = plate_of(4000);
+    std::fill(plate.fx_n.begin(), plate.fx_n.end(), 0.05 * bw);
+    std::fill(plate.fz_n.begin(), plate.fz_n.end(), 1.1 * bw);
     const auto s = dynamic_postural_stability(plate.view(), 1000.0, 500, bw);
     ASSERT_TRUE(s.has_value());
     EXPECT_NEAR(s->mlsi, 0.05, 1e-12);
@@ -60,17 +48,16 @@ TEST(Stability, DpsiOracle49A) {
 // calibration module's COP: path = 2000 chords of 2r·sin(πf/fs) = 0.125663654 m.
 TEST(Stability, CopPathOracle410A) {
     const double fs = 1000, r = 0.02, f = 0.5;
-    PlateSamples plate(2001);
-    for (std::size_t k = 0; k < plate.n; ++k) {
+    auto plate = plate_of(2001);
+    for (std::size_t k = 0; k < 2001; ++k) {
         const double t = static_cast<double>(k) / fs;
         const double cx = r * std::cos(2 * std::numbers::pi * f * t);
         const double cy = r * std::sin(2 * std::numbers::pi * f * t);
         calibration::Wrench w{0, 0, 800, cy * 800, -cx * 800, 0};
         const auto cop = calibration::centre_of_pressure_at(w, 0.0, 20.0);
         ASSERT_TRUE(cop.has_value());
-        plate.fz[k] = w.fz_n;
-        plate.x[k] = cop->x_m;
-        plate.y[k] = cop->y_m;
+        plate.fz_n[k] = w.fz_n;
+        plate.cop[k] = CopPoint{cop->x_m, cop->y_m};
     }
     const auto path = cop_path(plate.view(), fs, 0, 2000, std::nullopt);
     ASSERT_TRUE(path.has_value());
@@ -95,8 +82,8 @@ TEST(Stability, CopPathOracle410A) {
 }
 
 TEST(Stability, CopPathIsNullWhenTheCopIsUndefinedAnywhereInTheWindow) {
-    PlateSamples plate(500);
-    plate.defined[300] = false;  // a step off the plate
+    auto plate = plate_of(500);
+    plate.cop[300].reset();  // a step off the plate
     EXPECT_FALSE(cop_path(plate.view(), 1000.0, 100, 400, std::nullopt).has_value());
     EXPECT_TRUE(cop_path(plate.view(), 1000.0, 310, 499, std::nullopt).has_value());
     EXPECT_FALSE(cop_path(plate.view(), 1000.0, 310, 500, std::nullopt).has_value());  // past end

@@ -111,7 +111,9 @@ class Recorder {
     struct OpenTrial {
         recording::TrialStart start;
         processing::AnalysisSettings settings;
-        std::vector<std::vector<double>> fz_n;  // per device, the trial's calibrated vertical force
+        // Per device, the trial's calibrated force and COP (for DPSI and COP paths when one plate
+        // is tested).
+        std::vector<processing::PlateSeries> plates;
     };
 
     SpscRing<Command> ring_;
@@ -122,6 +124,7 @@ class Recorder {
     std::optional<recording::SessionWriter> writer_;
     std::vector<recording::DeviceInfo> devices_;
     std::vector<calibration::PlateCalibration> calibrations_;
+    double cop_threshold_n_ = 0;  // the session's, so the analysis sees the COP the file holds
     std::optional<OpenTrial> trial_;
     std::vector<calibration::Wrench> scratch_wrenches_;
     std::vector<double> scratch_raw_;

@@ -20,6 +20,8 @@ struct ForceTrial {
     processing::Limb limb = processing::Limb::both;
     double sample_rate_hz = 0;
     std::vector<double> fz_n;
+    // A recording's single plate under the tested limb, with Fx, Fy and COP (DPSI, COP paths).
+    std::optional<processing::PlateSeries> plate;
     std::optional<double> mass_kg;                  // the athlete's mass, when the recording has it
     std::optional<processing::Limb> involved_limb;  // likewise
 };

@@ -8,16 +8,34 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace hoplab::processing {
 
-// One plate's samples over a trial; every span has the same length.
+// Centre of pressure in metres from the plate's surface centre.
+struct CopPoint {
+    double x_m = 0, y_m = 0;
+};
+
+// One plate's samples over a trial; every span has the same length. The COP is nullopt where Fz
+// was below the plate's COP threshold.
 struct PlateKinetics {
     std::span<const double> fx_n, fy_n, fz_n;
-    // Centre of pressure in metres from the surface centre; false in `cop_defined` where Fz was
-    // below the plate's COP threshold.
-    std::span<const double> cop_x_m, cop_y_m;
-    std::span<const bool> cop_defined;
+    std::span<const std::optional<CopPoint>> cop;
+};
+
+// Owning storage for PlateKinetics, filled sample by sample.
+struct PlateSeries {
+    std::vector<double> fx_n, fy_n, fz_n;
+    std::vector<std::optional<CopPoint>> cop;
+
+    void push_back(double fx, double fy, double fz, std::optional<CopPoint> point) {
+        fx_n.push_back(fx);
+        fy_n.push_back(fy);
+        fz_n.push_back(fz);
+        cop.push_back(point);
+    }
+    [[nodiscard]] PlateKinetics view() const { return {fx_n, fy_n, fz_n, cop}; }
 };
 
 struct PosturalStability {
