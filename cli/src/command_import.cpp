@@ -3,6 +3,7 @@
 
 #include <hoplab/cli/csv_force.hpp>
 #include <hoplab/cli/utc_time.hpp>
+#include <hoplab/interchange/bioware_ascii.hpp>
 #include <hoplab/interchange/c3d_reader.hpp>
 #include <hoplab/processing/trial_analysis.hpp>
 #include <hoplab/recording/session_writer.hpp>
@@ -13,6 +14,7 @@
 #include <array>
 #include <cctype>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <limits>
 
@@ -157,6 +159,36 @@ void write_import(const ImportOptions& o, const recording::SessionInfo& session,
                              devices.size() == 1 ? "" : "s", o.out);
 }
 
+// Plates of a C3D or BioWare file are numbered from 1; --left N / --right N name plate N.
+std::optional<processing::Limb> mapped_limb(const ImportOptions& o, std::size_t plate_index) {
+    const std::string number = std::to_string(plate_index + 1);
+    if (o.left == number)
+        return processing::Limb::left;
+    if (o.right == number)
+        return processing::Limb::right;
+    return std::nullopt;
+}
+
+std::string plate_name(std::optional<processing::Limb> limb, std::size_t plate_index) {
+    return limb ? std::string(processing::to_string(*limb))
+                : "plate" + std::to_string(plate_index + 1);
+}
+
+// --left/--right must name a plate the file has.
+void check_plate_mapping(const ImportOptions& o,
+                         const std::vector<recording::DeviceInfo>& devices) {
+    for (const auto& [option, value] :
+         {std::pair{"--left", &o.left}, std::pair{"--right", &o.right}}) {
+        const bool named = std::any_of(devices.begin(), devices.end(), [&](const auto& device) {
+            return device.name == std::string_view(option).substr(2);
+        });
+        if (!value->empty() && !named) {
+            throw std::runtime_error(fmt::format("{}: {} {}: the file has plates 1–{}", o.input,
+                                                 option, *value, devices.size()));
+        }
+    }
+}
+
 // C3D force platforms (TYPES 1–4 through interchange::C3dFile). The reader gives the wrench in the
 // vendor's plate frame, z down into the plate, where the standing subject's Fz is negative (the
 // ground reaction; all four shared samples agree). The recording's plate frame is z up with the
@@ -174,14 +206,8 @@ void import_c3d(const ImportOptions& o) {
     std::vector<std::vector<calibration::Wrench>> samples;
     for (std::size_t p = 0; p < plates.size(); ++p) {
         const std::string number = std::to_string(p + 1);
-        std::optional<processing::Limb> limb;
-        if (o.left == number)
-            limb = processing::Limb::left;
-        if (o.right == number)
-            limb = processing::Limb::right;
-        const std::string name =
-            limb ? std::string(processing::to_string(*limb)) : "plate" + number;
-        auto device = imported_plate(name, o.input, c3d.analog_rate_hz(), limb);
+        const auto limb = mapped_limb(o, p);
+        auto device = imported_plate(plate_name(limb, p), o.input, c3d.analog_rate_hz(), limb);
         device.model = fmt::format("C3D FORCE_PLATFORM TYPE-{}", plates[p].type);
         device.calibration = calibration::PlateCalibration::six_channel_diagonal(
             "c3d-plate" + number, {1, 1, 1, 1, 1, 1}, {0, 0, 0, 0, 0, 0}, plates[p].origin_m[2]);
@@ -193,18 +219,50 @@ void import_c3d(const ImportOptions& o) {
         }
         samples.push_back(std::move(wrenches));
     }
-    for (const auto& [option, value] :
-         {std::pair{"--left", &o.left}, std::pair{"--right", &o.right}}) {
-        const bool named = std::any_of(devices.begin(), devices.end(), [&](const auto& device) {
-            return device.name == std::string_view(option).substr(2);
-        });
-        if (!value->empty() && !named) {
-            throw std::runtime_error(fmt::format("{}: {} {}: the file has plates 1–{}", o.input,
-                                                 option, *value, plates.size()));
-        }
-    }
+    check_plate_mapping(o, devices);
     write_import(o, session_from(o), devices, samples, protocol_from(o, ""), limb_from(o, ""),
                  true);
+}
+
+// Kistler BioWare ASCII export (interchange::parse_bioware_ascii). BioWare prints the plate's own
+// frame as Kistler defines it (z down, the force the subject applies: a standing subject reads
+// Fz > 0), the frame of the Kistler 8-channel plate model; the recording's frame is z up with the
+// ground reaction, so (Fx, Fy, Fz) → (−Fx, Fy, Fz) and the COP (Ax, Ay) → (Ax, −Ay), as in
+// calibration's Kistler model. Moments about the surface centre are rebuilt from the COP and the
+// free moment Tz (METHODS §6.1 with surface height 0): Mx = y·Fz, My = −x·Fz, Mz = Tz + x·Fy −
+// y·Fx. Without Ax/Ay the moments are 0 and the COP is stored as undefined.
+void import_bioware(const ImportOptions& o) {
+    const auto bioware = interchange::read_bioware_ascii(o.input);
+    std::vector<recording::DeviceInfo> devices;
+    std::vector<std::vector<calibration::Wrench>> samples;
+    bool has_cop = true;
+    for (std::size_t p = 0; p < bioware.plates.size(); ++p) {
+        const auto& plate = bioware.plates[p];
+        const auto limb = mapped_limb(o, p);
+        auto device = imported_plate(plate_name(limb, p), o.input, bioware.rate_hz, limb);
+        device.model = fmt::format("Kistler BioWare {} export{}", bioware.bioware_version,
+                                   plate.device ? ": " + *plate.device : std::string());
+        devices.push_back(std::move(device));
+        has_cop = has_cop && plate.cop_x_m && plate.cop_y_m;
+        std::vector<calibration::Wrench> wrenches(plate.fz_n.size());
+        for (std::size_t k = 0; k < wrenches.size(); ++k) {
+            auto& w = wrenches[k];
+            w.fx_n = -plate.fx_n[k];
+            w.fy_n = plate.fy_n[k];
+            w.fz_n = plate.fz_n[k];
+            if (plate.cop_x_m && plate.cop_y_m) {
+                const double x = (*plate.cop_x_m)[k], y = -(*plate.cop_y_m)[k];
+                const double tz = plate.free_moment_nm ? (*plate.free_moment_nm)[k] : 0.0;
+                w.mx_nm = y * w.fz_n;
+                w.my_nm = -x * w.fz_n;
+                w.mz_nm = tz + x * w.fy_n - y * w.fx_n;
+            }
+        }
+        samples.push_back(std::move(wrenches));
+    }
+    check_plate_mapping(o, devices);
+    write_import(o, session_from(o), devices, samples, protocol_from(o, ""), limb_from(o, ""),
+                 has_cop);
 }
 
 void import_csv(const ImportOptions& o) {
@@ -238,15 +296,24 @@ void import_csv(const ImportOptions& o) {
                  limb_from(o, csv.limb), false);
 }
 
+bool starts_bioware_export(const std::string& path) {
+    std::ifstream in(path);
+    std::string first_line;
+    return std::getline(in, first_line) && interchange::looks_like_bioware_ascii(first_line);
+}
+
 }  // namespace
 
 void add_import_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<ImportOptions>();
     auto* command = app.add_subcommand(
         "import",
-        "Import another program's force export (.csv/.txt/.tsv or .c3d) into a recording (.h5)");
+        "Import another program's force export (.csv/.txt/.tsv, Kistler BioWare .txt or .c3d) "
+        "into a recording (.h5)");
     command
-        ->add_option("INPUT", o->input, "CSV with a header row (any delimiter, units in brackets)")
+        ->add_option("INPUT", o->input,
+                     "CSV with a header row (any delimiter, units in brackets), a BioWare ASCII "
+                     "export or a C3D file")
         ->required()
         ->check(CLI::ExistingFile);
     command->add_option("--out", o->out, "the recording to create (must not exist)")->required();
@@ -265,12 +332,14 @@ void add_import_command(CLI::App& app, int& exit_code) {
     auto* fz = command->add_option("--fz", o->fz, "a single plate's vertical force column");
     command
         ->add_option("--left", o->left,
-                     "CSV: the left plate's force column (default fz_left); C3D: its plate number")
+                     "CSV: the left plate's force column (default fz_left); C3D, BioWare: its "
+                     "plate number")
         ->excludes(fz);
     command
         ->add_option(
             "--right", o->right,
-            "CSV: the right plate's force column (default fz_right); C3D: its plate number")
+            "CSV: the right plate's force column (default fz_right); C3D, BioWare: its plate "
+            "number")
         ->excludes(fz);
     command->callback([o, &exit_code] {
         if (std::filesystem::exists(o->out)) {
@@ -281,6 +350,8 @@ void add_import_command(CLI::App& app, int& exit_code) {
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (ext == ".c3d") {
             import_c3d(*o);
+        } else if (starts_bioware_export(o->input)) {
+            import_bioware(*o);
         } else {
             import_csv(*o);
         }

@@ -4,6 +4,7 @@
 #include <hoplab/interchange/c3d_reader.hpp>
 #include <hoplab/recording/session_reader.hpp>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "support/daemon_process.hpp"
@@ -126,6 +127,87 @@ TEST(ImportExport, C3dRoundTripGivesBackForcesAndCopWithinFloatPrecision) {
     EXPECT_LT(worst_relative, 6e-8);
     EXPECT_LT(worst_cop_m, 1e-6);
     EXPECT_GT(cops, 1000u);
+}
+
+// A two-plate BioWare ASCII export (Kistler's frame: z down, the subject's action, COP in mm)
+// imports into the recording's frame: (Fx, Fy, Fz) → (−Fx, Fy, Fz), COP (Ax, Ay) → (Ax, −Ay), and
+// the COP the recording computes from the rebuilt moments equals it to 1e-12 m.
+TEST(ImportExport, BiowareTwoPlatesMapToTheRecordingFrame) {
+    const auto dir = testing::fresh_directory("bioware");
+    const auto input = dir / "dj.txt";
+    {
+        std::ofstream out(input);
+        out << "BioWare Version 5.4.3.0 Export\n"
+               "Device:\tGrande1\tGrande1\tGrande1\tGrande1\tGrande1\tGrande1\tGrande2\tGrande2"
+               "\tGrande2\tGrande2\tGrande2\tGrande2\n"
+               "Samples "
+               "(#):\t2000\t2000\t2000\t2000\t2000\t2000\t2000\t2000\t2000\t2000\t2000\t2000\n"
+               "Rate "
+               "(Hz):\t1000\t1000\t1000\t1000\t1000\t1000\t1000\t1000\t1000\t1000\t1000\t1000\n"
+               "File Information\nDate\tMay 10, 2023  12:26:05\nName\t\nID\t\nClassification\t\n"
+               "Description\t\n"
+               "abs time (s)\tFx\tFy\tFz\tAx\tAy\tTz\tFx\tFy\tFz\tAx\tAy\tTz\n"
+               "\tN\tN\tN\tmm\tmm\tN.m\tN\tN\tN\tmm\tmm\tN.m\n";
+        for (int k = 0; k < 2000; ++k) {
+            const double t = k / 1000.0;
+            const double fz = 400 + 200 * std::sin(2 * 3.141592653589793 * t);
+            out << fmt::format(
+                "{:.6f}\t{:.6f}\t{:.6f}\t{:.6f}\t{:.6f}\t{:.6f}\t{:.6f}"
+                "\t{:.6f}\t{:.6f}\t{:.6f}\t{:.6f}\t{:.6f}\t{:.6f}\n",
+                t, 12.5, -7.25, fz, 30.0 + 10 * t, -20.0, 0.5, -3.0, 4.0, 0.9 * fz, -15.0,
+                25.0 - 5 * t, -0.25);
+        }
+    }
+    const auto out = dir / "dj.h5";
+    const auto run = run_hoplab({"import", input.string(), "--protocol", "quiet-stance", "--left",
+                                 "1", "--right", "2", "--out", out.string()},
+                                dir);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const recording::SessionReader reader(out);
+    ASSERT_EQ(reader.devices().size(), 2u);
+    EXPECT_EQ(reader.devices()[0].name, "left");
+    EXPECT_NE(reader.devices()[0].model.find("BioWare 5.4.3.0"), std::string::npos);
+    const auto trial = reader.trials().front();
+    EXPECT_EQ(trial.rate_hz, 1000.0);
+    const auto left = reader.trial_force(trial.id, "left");
+    const auto right = reader.trial_force(trial.id, "right");
+    ASSERT_EQ(left.samples.size(), 2000u);
+    for (const std::size_t k : {0u, 777u, 1999u}) {
+        const double t = static_cast<double>(k) / 1000.0;
+        const double fz =
+            std::stod(fmt::format("{:.6f}", 400 + 200 * std::sin(2 * 3.141592653589793 * t)));
+        EXPECT_DOUBLE_EQ(left.samples[k].fx_n, -12.5);
+        EXPECT_DOUBLE_EQ(left.samples[k].fy_n, -7.25);
+        EXPECT_DOUBLE_EQ(left.samples[k].fz_n, fz);
+        ASSERT_TRUE(left.cop[k].has_value());
+        EXPECT_NEAR(left.cop[k]->x_m, (30.0 + 10 * t) / 1000, 1e-12);
+        EXPECT_NEAR(left.cop[k]->y_m, 0.020, 1e-12);
+        EXPECT_NEAR(left.cop[k]->free_moment_nm, 0.5, 1e-12);
+        EXPECT_DOUBLE_EQ(right.samples[k].fx_n, 3.0);
+        ASSERT_TRUE(right.cop[k].has_value());
+        EXPECT_NEAR(right.cop[k]->y_m, -(25.0 - 5 * t) / 1000, 1e-12);
+        EXPECT_NEAR(right.cop[k]->free_moment_nm, -0.25, 1e-12);
+    }
+}
+
+TEST(ImportExport, BiowareWithoutForceNamesTheProblemAndWritesNothing) {
+    const auto dir = testing::fresh_directory("bioware-cop-only");
+    const auto input = dir / "cop.txt";
+    {
+        std::ofstream out(input);
+        out << "BioWare Version 5.1.1.0 Export\nDevice:\tGrande2\tGrande2\nSamples (#):\t2\t2\n"
+               "Rate (Hz):\t50\t50\nFile Information\nDate\tNov 09, 2012  09:39:44\n"
+               "abs time (s)\tAx\tAy\n\tm\tm\n0.000000\t0.013748\t0.010516\n"
+               "0.020000\t0.012769\t0.010327\n";
+    }
+    const auto out = dir / "cop.h5";
+    const auto run = run_hoplab(
+        {"import", input.string(), "--protocol", "quiet-stance", "--out", out.string()}, dir);
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_NE(run.err.find("cop.txt: line 7: plate 1 (Grande2) has no Fx column"),
+              std::string::npos)
+        << run.err;
+    EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 // The real dual-plate recordings (shared/data README): one subject of about 663 N, tab-separated,
