@@ -640,14 +640,16 @@ struct Selection {
     Handle memory_space;
 };
 
+// Rows [first_row, first_row + n_rows) of a 1-D dataset (columns 0) or of the columns
+// [first_column, first_column + columns) of a 2-D one.
 Selection select_rows(hid_t dataset, std::uint64_t first_row, std::uint64_t n_rows,
                       std::size_t columns, const std::filesystem::path& file,
-                      const std::string& where) {
+                      const std::string& where, std::size_t first_column = 0) {
     Selection selection;
     selection.file_space =
         checked(H5Dget_space(dataset), H5Sclose, file, where, "cannot read the dataspace");
     const int rank = columns == 0 ? 1 : 2;
-    const hsize_t start[2] = {first_row, 0};
+    const hsize_t start[2] = {first_row, first_column};
     const hsize_t count[2] = {n_rows, columns};
     check(H5Sselect_hyperslab(selection.file_space.id(), H5S_SELECT_SET, start, nullptr, count,
                               nullptr),
@@ -684,6 +686,24 @@ void Dataset::read(std::uint64_t first_row, std::uint64_t n_rows, void* out,
         return;
     }
     Selection selection = select_rows(id(), first_row, n_rows, columns_, file(), path());
+    check(H5Dread(id(), memory_type, selection.memory_space.id(), selection.file_space.id(),
+                  H5P_DEFAULT, out),
+          file(), path(), "cannot read");
+}
+
+void Dataset::read_column(std::uint64_t first_row, std::uint64_t n_rows, std::size_t column,
+                          void* out, hid_t memory_type) const {
+    if (column >= columns_ || first_row > rows_ || n_rows > rows_ - first_row) {
+        throw RecordingError(
+            file(), path(),
+            "column " + std::to_string(column) + " rows " + std::to_string(first_row) + ".." +
+                std::to_string(first_row + n_rows) + " requested; the dataset has " +
+                std::to_string(rows_) + " × " + std::to_string(columns_));
+    }
+    if (n_rows == 0) {
+        return;
+    }
+    Selection selection = select_rows(id(), first_row, n_rows, 1, file(), path(), column);
     check(H5Dread(id(), memory_type, selection.memory_space.id(), selection.file_space.id(),
                   H5P_DEFAULT, out),
           file(), path(), "cannot read");

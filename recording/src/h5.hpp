@@ -201,6 +201,9 @@ class Dataset : public Object {
     void append(const void* data, std::uint64_t n_rows, hid_t memory_type);
     // Reads rows [first_row, first_row + n_rows) into `out`.
     void read(std::uint64_t first_row, std::uint64_t n_rows, void* out, hid_t memory_type) const;
+    // One column of rows [first_row, first_row + n_rows) of a 2-D dataset into n_rows elements.
+    void read_column(std::uint64_t first_row, std::uint64_t n_rows, std::size_t column, void* out,
+                     hid_t memory_type) const;
     // SWMR readers: reload the extent the writer has flushed since.
     void refresh();
 

@@ -379,6 +379,21 @@ TrialForce SessionReader::trial_force(const std::string& trial_id, const std::st
     return out;
 }
 
+TrialVerticalForce SessionReader::trial_vertical_force(const std::string& trial_id,
+                                                       const std::string& device) const {
+    h5::silence_errors();
+    const h5::Group group =
+        impl_->root().open_group("trials").open_group(trial_id).open_group("force").open_group(
+            device);
+    const h5::Dataset force = impl_->open(group, "force");
+    TrialVerticalForce out{};
+    out.rate_hz = force.read_double_attribute("rate");
+    out.starting_time_s = force.read_double_attribute("starting_time");
+    out.fz_n.resize(static_cast<std::size_t>(force.rows()));
+    force.read_column(0, force.rows(), 2, out.fz_n.data(), H5T_NATIVE_DOUBLE);
+    return out;
+}
+
 std::optional<std::string> SessionReader::trial_analysis_json(const std::string& trial_id) const {
     h5::silence_errors();
     const h5::Group trial = impl_->root().open_group("trials").open_group(trial_id);

@@ -363,6 +363,24 @@ TEST_F(RoundTripTest, UnknownTrialOrDeviceNamesTheObject) {
     EXPECT_THROW((void)reader.gaps("middle"), RecordingError);
 }
 
+TEST_F(RoundTripTest, VerticalForceAloneIsTheFzColumnBitForBit) {
+    const SessionReader reader(file_);
+    for (std::size_t t = 0; t < 2; ++t) {
+        const std::string id = t == 0 ? "trial-001" : "trial-002";
+        for (std::size_t device = 0; device < 2; ++device) {
+            const auto vertical = reader.trial_vertical_force(id, make_devices()[device].name);
+            const auto& expected = trials_[t].force.at(device);
+            EXPECT_EQ(vertical.rate_hz, 1000.0);
+            EXPECT_EQ(vertical.starting_time_s, 0.0);
+            ASSERT_EQ(vertical.fz_n.size(), expected.size());
+            for (std::size_t k = 0; k < expected.size(); ++k) {
+                ASSERT_TRUE(same_bits(vertical.fz_n[k], expected[k].fz_n)) << id << " " << k;
+            }
+        }
+    }
+    EXPECT_THROW((void)reader.trial_vertical_force("trial-009", "left"), RecordingError);
+}
+
 TEST(FloatStreamTest, Float32SamplesAreBitIdentical) {
     ScratchDir scratch;
     const auto file = scratch.file("volts.h5");

@@ -137,6 +137,14 @@ struct TrialSummaryInfo {
     bool has_analysis = false;
 };
 
+// A trial's vertical force alone (for displays and vertical-force analysis: a third of the bytes
+// of TrialForce's force dataset and none of the rest).
+struct TrialVerticalForce {
+    double rate_hz;
+    double starting_time_s;  // of the first sample, seconds from trial start
+    std::vector<double> fz_n;
+};
+
 struct TrialForce {
     double rate_hz;
     double starting_time_s;  // of the first returned sample, seconds from trial start

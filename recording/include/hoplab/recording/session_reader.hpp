@@ -74,6 +74,9 @@ class SessionReader {
     TrialSummaryInfo trial(const std::string& trial_id) const;
     // All calibrated rows of a trial for one device, or `count` rows from `first_sample` (0 = trial
     // start). A range beyond the rows stored throws std::out_of_range.
+    // Fz of /trials/<id>/force/<device>/force (column 2) only, every stored row.
+    TrialVerticalForce trial_vertical_force(const std::string& trial_id,
+                                            const std::string& device) const;
     TrialForce trial_force(const std::string& trial_id, const std::string& device) const;
     TrialForce trial_force(const std::string& trial_id, const std::string& device,
                            std::uint64_t first_sample, std::uint64_t count) const;
