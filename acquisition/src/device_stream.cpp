@@ -112,10 +112,7 @@ void DeviceStream::push_live(const wire::DataBlock& block) {
         }
         const auto fz = static_cast<float>(config_.calibration.to_wrench(raw_sample_).fz_n);
         if (bin_fill_ == 0) {
-            if (pending_.fz_min_n.empty()) {
-                pending_.first_sample_index = block.first_sample_index + s;
-                pending_.bin_rate_hz = hello_->rate_hz / static_cast<double>(bin_samples_);
-            }
+            bin_first_sample_index_ = block.first_sample_index + s;
             bin_min_ = fz;
             bin_max_ = fz;
         } else {
@@ -123,6 +120,12 @@ void DeviceStream::push_live(const wire::DataBlock& block) {
             bin_max_ = std::max(bin_max_, fz);
         }
         if (++bin_fill_ == bin_samples_) {
+            // A bin can start before a take_live_bins() and end after it: the message's first
+            // index is that of its first complete bin.
+            if (pending_.fz_min_n.empty()) {
+                pending_.first_sample_index = bin_first_sample_index_;
+                pending_.bin_rate_hz = hello_->rate_hz / static_cast<double>(bin_samples_);
+            }
             pending_.fz_min_n.push_back(bin_min_);
             pending_.fz_max_n.push_back(bin_max_);
             bin_fill_ = 0;

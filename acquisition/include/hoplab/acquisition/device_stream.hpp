@@ -99,6 +99,7 @@ class DeviceStream {
     std::size_t bin_samples_ = 1;
     std::size_t bin_fill_ = 0;
     float bin_min_ = 0, bin_max_ = 0;
+    std::uint64_t bin_first_sample_index_ = 0;  // of the bin being filled
     LiveBins pending_;
     std::vector<double> raw_sample_;
 };
