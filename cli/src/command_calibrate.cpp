@@ -2,6 +2,7 @@
 // through its control API (tare, and raw captures of static loads). The maths is the calibration
 // module's (METHODS §7); this file talks to the daemon and the operator.
 #include "commands.hpp"
+#include "daemon_connection.hpp"
 
 #include <hoplab/acquisition/control_client.hpp>
 #include <hoplab/calibration/plate_calibration.hpp>
@@ -29,54 +30,18 @@ using nlohmann::json;
 
 constexpr double kStandardGravity = 9.80665;  // m/s²
 
-struct DaemonOptions {
-    std::string daemon = "127.0.0.1:8750";
-    std::string token_file;
+// A procedure's daemon and plate.
+struct PlateOptions : DaemonOptions {
     std::string device;
 };
 
-acquisition::ControlClient connect(const DaemonOptions& o, std::chrono::seconds timeout) {
-    const auto colon = o.daemon.rfind(':');
-    char* end = nullptr;
-    const unsigned long port =
-        colon == std::string::npos ? 0 : std::strtoul(o.daemon.c_str() + colon + 1, &end, 10);
-    if (colon == std::string::npos || colon == 0 || *end != '\0' || port == 0 || port > 65535) {
-        throw std::runtime_error(fmt::format("--daemon '{}': expected HOST:PORT", o.daemon));
-    }
-    std::string token;
-    if (!o.token_file.empty()) {
-        std::ifstream in(o.token_file);
-        if (!(in >> token)) {
-            throw std::runtime_error(
-                fmt::format("--token-file {}: cannot read a token", o.token_file));
-        }
-    }
-    return acquisition::ControlClient(o.daemon.substr(0, colon), static_cast<std::uint16_t>(port),
-                                      token, timeout);
-}
-
-void add_daemon_options(CLI::App* command, DaemonOptions& o) {
-    command->add_option("--daemon", o.daemon,
-                        "hoplabd's control API HOST:PORT (default "
-                        "127.0.0.1:8750)");
-    command->add_option("--token-file", o.token_file, "bearer token for a remote daemon");
+void add_plate_options(CLI::App* command, PlateOptions& o) {
+    add_daemon_options(command, o);
     command->add_option("--device", o.device, "the plate, by its configured name")->required();
 }
 
-json expect_ok(const acquisition::ControlResponse& response, std::string_view what) {
-    if (response.status != 200) {
-        const auto message = response.body.is_object() && response.body.contains("error")
-                                 ? response.body["error"].get<std::string>()
-                                 : response.body.dump();
-        throw std::runtime_error(
-            fmt::format("{}: hoplabd answered {}: {}", what, response.status, message));
-    }
-    return response.body;
-}
-
-// One static capture: the raw means, SDs and sample count of every channel.
 json capture(const acquisition::ControlClient& client, const std::string& device, double seconds) {
-    return expect_ok(
+    return expect_success(
         client.post(fmt::format("/api/v1/devices/{}/capture", device), json{{"seconds", seconds}}),
         fmt::format("capture on '{}'", device));
 }
@@ -93,9 +58,8 @@ std::size_t channel_index(const json& captured, const std::string& channel) {
 }
 
 // One capture's mean raw sample, checked against the calibration that will read it.
-std::vector<double> mean_raw_sample(const acquisition::ControlClient& client,
-                                    const DaemonOptions& o, double seconds,
-                                    const calibration::PlateCalibration& plate,
+std::vector<double> mean_raw_sample(const acquisition::ControlClient& client, const PlateOptions& o,
+                                    double seconds, const calibration::PlateCalibration& plate,
                                     const std::string& calibration_file) {
     auto raw = capture(client, o.device, seconds)["mean_raw"].get<std::vector<double>>();
     if (raw.size() != plate.channel_count()) {
@@ -133,16 +97,17 @@ std::vector<double> parse_list(const std::string& text, std::string_view option)
 }
 
 void add_tare(CLI::App* parent) {
-    auto o = std::make_shared<DaemonOptions>();
+    auto o = std::make_shared<PlateOptions>();
     auto* command = parent->add_subcommand(
         "tare",
         "Zero the plate (nobody on it): the daemon takes 2 s of raw samples, refuses "
         "when the plate is loaded or noisy, and records the tare in the open session");
-    add_daemon_options(command, *o);
+    add_plate_options(command, *o);
     command->callback([o] {
-        const auto client = connect(*o, std::chrono::seconds(30));
-        const auto body = expect_ok(client.post(fmt::format("/api/v1/devices/{}/tare", o->device)),
-                                    fmt::format("tare of '{}'", o->device));
+        const auto client = connect_daemon(*o, std::chrono::seconds(30));
+        const auto body =
+            expect_success(client.post(fmt::format("/api/v1/devices/{}/tare", o->device)),
+                           fmt::format("tare of '{}'", o->device));
         std::cout << fmt::format("tared '{}' at {}: offsets {} (raw units), noise SD {}\n",
                                  o->device, body["utc"].get<std::string>(), body["offsets"].dump(),
                                  body["noise_sd"].dump());
@@ -150,7 +115,7 @@ void add_tare(CLI::App* parent) {
 }
 
 void add_fit(CLI::App* parent) {
-    struct Options : DaemonOptions {
+    struct Options : PlateOptions {
         std::string loads_kg = "0,10,20,40,60,40,20,10,0";
         std::string channel = "fz";
         double seconds = 2.0, gravity = kStandardGravity, full_scale_n = 0;
@@ -164,7 +129,7 @@ void add_fit(CLI::App* parent) {
         "mass on the plate and presses Enter (one line on stdin per load; 'q' aborts); "
         "the daemon captures the settled raw reading; a least-squares line gives the "
         "channel's sensitivity and offset, R², non-linearity and hysteresis, pass/fail");
-    add_daemon_options(command, *o);
+    add_plate_options(command, *o);
     command->add_option("--loads-kg", o->loads_kg,
                         "masses in kg, in the order they are applied: up then down for "
                         "hysteresis (default 0,10,20,40,60,40,20,10,0)");
@@ -182,7 +147,8 @@ void add_fit(CLI::App* parent) {
     command->add_flag("--json", o->json_output, "print the result as JSON");
     command->callback([o] {
         const auto loads = parse_list(o->loads_kg, "--loads-kg");
-        const auto client = connect(*o, std::chrono::seconds(static_cast<int>(o->seconds) + 30));
+        const auto client =
+            connect_daemon(*o, std::chrono::seconds(static_cast<int>(o->seconds) + 30));
         std::vector<calibration::KnownLoadStep> steps;
         json captures = json::array();
         const auto top = std::max_element(loads.begin(), loads.end()) - loads.begin();
@@ -252,7 +218,7 @@ void add_fit(CLI::App* parent) {
 }
 
 void add_verify(CLI::App* parent) {
-    struct Options : DaemonOptions {
+    struct Options : PlateOptions {
         std::string calibration_file;
         std::vector<std::string> loads;
         double seconds = 2.0, gravity = kStandardGravity, threshold_n = 20.0;
@@ -264,7 +230,7 @@ void add_verify(CLI::App* parent) {
         "Verification run: known masses at known positions (the operator places each "
         "and presses Enter); reports the force and centre-of-pressure errors of a "
         "calibration file, zeroed on an unloaded capture taken first");
-    add_daemon_options(command, *o);
+    add_plate_options(command, *o);
     command->add_option("--calibration", o->calibration_file, "the plate's calibration (.toml)")
         ->required()
         ->check(CLI::ExistingFile);
@@ -279,7 +245,8 @@ void add_verify(CLI::App* parent) {
     command->add_option("--max-cop-error", o->max_cop_error_mm, "pass limit in mm (default 5)");
     command->callback([o] {
         const auto plate = read_calibration_file(o->calibration_file);
-        const auto client = connect(*o, std::chrono::seconds(static_cast<int>(o->seconds) + 30));
+        const auto client =
+            connect_daemon(*o, std::chrono::seconds(static_cast<int>(o->seconds) + 30));
         wait_for_operator(fmt::format("zero: take everything off plate '{}'", o->device));
         const auto zero = mean_raw_sample(client, *o, o->seconds, plate, o->calibration_file);
         std::cout << fmt::format("zero captured ({} s)\n", o->seconds) << std::flush;
@@ -318,7 +285,7 @@ void add_verify(CLI::App* parent) {
 }
 
 void add_drift(CLI::App* parent) {
-    struct Options : DaemonOptions {
+    struct Options : PlateOptions {
         std::string calibration_file;
         double interval_s = 60.0, seconds = 2.0, threshold_n = 20.0;
         bool json_output = false;
@@ -329,7 +296,7 @@ void add_drift(CLI::App* parent) {
         "Drift check (METHODS §7 step 6): the unloaded zero now and again after "
         "--interval seconds, through a calibration file; warns when the zero moved by "
         "max(2 N, threshold/4) or more");
-    add_daemon_options(command, *o);
+    add_plate_options(command, *o);
     command->add_option("--calibration", o->calibration_file, "the plate's calibration (.toml)")
         ->required()
         ->check(CLI::ExistingFile);
@@ -342,7 +309,8 @@ void add_drift(CLI::App* parent) {
     command->add_flag("--json", o->json_output, "print the result as JSON");
     command->callback([o] {
         const auto plate = read_calibration_file(o->calibration_file);
-        const auto client = connect(*o, std::chrono::seconds(static_cast<int>(o->seconds) + 30));
+        const auto client =
+            connect_daemon(*o, std::chrono::seconds(static_cast<int>(o->seconds) + 30));
         const auto zero_fz = [&] {
             return plate
                 .to_wrench(mean_raw_sample(client, *o, o->seconds, plate, o->calibration_file))

@@ -14,6 +14,7 @@ void add_demo_command(CLI::App& app, int& exit_code);
 void add_recover_command(CLI::App& app, int& exit_code);
 void add_recalibrate_command(CLI::App& app, int& exit_code);
 void add_calibrate_command(CLI::App& app, int& exit_code);
+void add_record_command(CLI::App& app, int& exit_code);
 void add_import_command(CLI::App& app, int& exit_code);
 void add_export_command(CLI::App& app, int& exit_code);
 void add_reanalyze_command(CLI::App& app, int& exit_code);

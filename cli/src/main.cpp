@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     hoplab::cli::add_recover_command(app, exit_code);
     hoplab::cli::add_recalibrate_command(app, exit_code);
     hoplab::cli::add_calibrate_command(app, exit_code);
+    hoplab::cli::add_record_command(app, exit_code);
     hoplab::cli::add_import_command(app, exit_code);
     hoplab::cli::add_export_command(app, exit_code);
     hoplab::cli::add_reanalyze_command(app, exit_code);

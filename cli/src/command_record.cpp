@@ -1,0 +1,212 @@
+// `hoplab record`: the command-line client of hoplabd's session and trial API (DESIGN.md §6), for
+// scripted lab sessions and for labs without the viewer.
+#include "commands.hpp"
+#include "daemon_connection.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+
+namespace hoplab::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string number(const json& value, const char* format_spec) {
+    return value.is_number() ? fmt::format(fmt::runtime(format_spec), value.get<double>())
+                             : std::string("—");
+}
+
+// The stop answer in a few lines: what a lab needs right after a trial. --json prints it whole.
+void print_trial_result(const json& body, std::ostream& out) {
+    const json& trial = body.value("trial", json::object());
+    out << fmt::format("{} {} {}: {}\n", trial.value("id", "trial"), trial.value("protocol", ""),
+                       trial.value("limb", ""), trial.value("status", ""));
+    if (body.contains("file")) {
+        out << fmt::format("  file {}\n", body["file"].get<std::string>());
+    }
+    if (!body.contains("analysis") || !body["analysis"].is_object()) {
+        out << fmt::format("  no analysis: {}\n", body.value("analysis_error", "none returned"));
+        return;
+    }
+    const json& a = body["analysis"];
+    out << fmt::format("  body weight {} N ({})\n", number(a["body_weight_N"], "{:.1f}"),
+                       a.value("body_weight_source", ""));
+    const json& s = a["summary"];
+    if (s.value("contacts", 0) > 0) {
+        out << fmt::format(
+            "  {} contacts; mean contact {} s, peak {} N, flight {} s, height {} m, RSI {}\n",
+            s["contacts"].get<int>(), number(s["mean_contact_time_s"], "{:.3f}"),
+            number(s["mean_peak_force_N"], "{:.0f}"), number(s["mean_flight_time_s"], "{:.3f}"),
+            number(s["mean_jump_height_m"], "{:.3f}"), number(s["mean_rsi"], "{:.2f}"));
+    }
+    if (a["landing"].is_object()) {
+        const json& l = a["landing"];
+        out << fmt::format("  landing at {} s: peak {} N ({} BW), time to stabilisation {} s\n",
+                           number(l["start_s"], "{:.3f}"), number(l["peak_force_N"], "{:.0f}"),
+                           number(l["peak_force_bw"], "{:.2f}"),
+                           number(l["time_to_stabilisation_s"], "{:.3f}"));
+    }
+    for (const auto& flag : a["quality_flags"]) {
+        out << "  ! " << flag.get<std::string>() << "\n";
+    }
+}
+
+void add_open(CLI::App* record) {
+    struct Options : DaemonOptions {
+        std::string athlete, involved, operator_name, notes;
+        double mass_kg = 0;
+    };
+    auto o = std::make_shared<Options>();
+    auto* command = record->add_subcommand("open", "Open a session (one HDF5 file) for an athlete");
+    add_daemon_options(command, *o);
+    command->add_option("--athlete", o->athlete, "athlete id (letters, digits, _ and -)")
+        ->required();
+    command->add_option("--mass", o->mass_kg, "mass in kg")->check(CLI::PositiveNumber);
+    command->add_option("--involved", o->involved, "involved limb: left or right")
+        ->check(CLI::IsMember({"left", "right"}));
+    command->add_option("--operator", o->operator_name, "who runs the session");
+    command->add_option("--notes", o->notes, "free text stored with the session");
+    command->callback([o] {
+        json request = {{"athlete_id", o->athlete}};
+        if (o->mass_kg > 0)
+            request["mass_kg"] = o->mass_kg;
+        if (!o->involved.empty())
+            request["involved_limb"] = o->involved;
+        if (!o->operator_name.empty())
+            request["operator"] = o->operator_name;
+        if (!o->notes.empty())
+            request["notes"] = o->notes;
+        const auto body = expect_success(
+            connect_daemon(*o, std::chrono::seconds(30)).post("/api/v1/sessions", request),
+            "open the session");
+        const json& session = body.contains("session") ? body["session"] : body;
+        std::cout << fmt::format("session open: {}\n", session.value("file", body.dump()));
+    });
+}
+
+std::string trial_id(const json& start_answer) {
+    return start_answer.contains("trial") ? start_answer["trial"].value("id", "trial") : "trial";
+}
+
+json start_trial(const DaemonOptions& o, const std::string& protocol, const std::string& limb) {
+    json request = {{"protocol", protocol}};
+    if (!limb.empty())
+        request["limb"] = limb;
+    return expect_success(
+        connect_daemon(o, std::chrono::seconds(30)).post("/api/v1/trials/start", request),
+        "start the trial");
+}
+
+json stop_trial(const DaemonOptions& o) {
+    // The stop runs the analysis: allow it time on a long trial.
+    return expect_success(connect_daemon(o, std::chrono::seconds(120)).post("/api/v1/trials/stop"),
+                          "stop the trial");
+}
+
+void add_trial_commands(CLI::App* record) {
+    struct StartOptions : DaemonOptions {
+        std::string protocol, limb;
+        double seconds = 0;
+        bool json_output = false;
+    };
+    const auto add_protocol = [](CLI::App* command, StartOptions& o) {
+        command
+            ->add_option("--protocol", o.protocol,
+                         "single-leg-hop, repeated-hops, drop-jump, cmj, landing or quiet-stance")
+            ->required();
+        command->add_option("--limb", o.limb, "tested limb: left, right or both")
+            ->check(CLI::IsMember({"left", "right", "both"}));
+    };
+
+    auto start = std::make_shared<StartOptions>();
+    auto* start_command = record->add_subcommand("start", "Start a trial and return at once");
+    add_daemon_options(start_command, *start);
+    add_protocol(start_command, *start);
+    start_command->callback([start] {
+        const auto body = start_trial(*start, start->protocol, start->limb);
+        std::cout << fmt::format("{} recording\n", trial_id(body));
+    });
+
+    auto stop = std::make_shared<StartOptions>();
+    auto* stop_command =
+        record->add_subcommand("stop", "Stop the trial and print its metrics from the analysis");
+    add_daemon_options(stop_command, *stop);
+    stop_command->add_flag("--json", stop->json_output, "print the daemon's whole answer");
+    stop_command->callback([stop] {
+        const auto body = stop_trial(*stop);
+        if (stop->json_output) {
+            std::cout << body.dump(2) << "\n";
+        } else {
+            print_trial_result(body, std::cout);
+        }
+    });
+
+    auto trial = std::make_shared<StartOptions>();
+    auto* trial_command = record->add_subcommand(
+        "trial",
+        "Start a trial, stop it after --seconds (or when Enter is pressed), print metrics");
+    add_daemon_options(trial_command, *trial);
+    add_protocol(trial_command, *trial);
+    trial_command->add_option("--seconds", trial->seconds, "trial length (default: until Enter)")
+        ->check(CLI::Range(0.2, 3600.0));
+    trial_command->add_flag("--json", trial->json_output, "print the daemon's whole answer");
+    trial_command->callback([trial] {
+        const auto started = start_trial(*trial, trial->protocol, trial->limb);
+        std::cerr << fmt::format("{} recording{}\n", trial_id(started),
+                                 trial->seconds > 0 ? fmt::format(" for {} s", trial->seconds)
+                                                    : std::string(": press Enter to stop"));
+        if (trial->seconds > 0) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(trial->seconds));
+        } else {
+            std::string line;
+            std::getline(std::cin, line);
+        }
+        const auto body = stop_trial(*trial);
+        if (trial->json_output) {
+            std::cout << body.dump(2) << "\n";
+        } else {
+            print_trial_result(body, std::cout);
+        }
+    });
+}
+
+void add_close_and_status(CLI::App* record) {
+    auto o = std::make_shared<DaemonOptions>();
+    auto* close = record->add_subcommand("close", "Close the session; the file is complete");
+    add_daemon_options(close, *o);
+    close->callback([o] {
+        const auto body = expect_success(
+            connect_daemon(*o, std::chrono::seconds(120)).del("/api/v1/sessions/current"),
+            "close the session");
+        std::cout << fmt::format("session closed: {}\n", body.value("file", body.dump()));
+    });
+    auto s = std::make_shared<DaemonOptions>();
+    auto* status = record->add_subcommand("status", "Print the daemon's status (JSON)");
+    add_daemon_options(status, *s);
+    status->callback([s] {
+        std::cout << expect_success(
+                         connect_daemon(*s, std::chrono::seconds(30)).get("/api/v1/status"),
+                         "status")
+                         .dump(2)
+                  << "\n";
+    });
+}
+
+}  // namespace
+
+void add_record_command(CLI::App& app, int& exit_code) {
+    auto* record = app.add_subcommand(
+        "record", "Run a session on hoplabd: open, start/stop or trial, close, status");
+    record->require_subcommand(1);
+    add_open(record);
+    add_trial_commands(record);
+    add_close_and_status(record);
+    record->final_callback([&exit_code] { exit_code = 0; });
+}
+
+}  // namespace hoplab::cli
