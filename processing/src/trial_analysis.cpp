@@ -207,7 +207,7 @@ class WindowedFilter {
                                            std::optional<double> min_impact_prominence_n,
                                            double impact_search_fraction) {
         std::vector<std::optional<Peak>> result(runs.size());
-        constexpr std::size_t kGroup = 4;
+        constexpr std::size_t kGroup = 16;
         std::array<std::span<const double>, kGroup> inputs;
         std::array<std::span<double>, kGroup> outputs;
         std::array<std::pair<std::size_t, std::size_t>, kGroup> windows;

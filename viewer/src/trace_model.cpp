@@ -54,11 +54,8 @@ TrialTrace load_trial_trace(const std::filesystem::path& file, const std::string
             stored.reset();
     }
     for (const auto& device : trial.devices) {
-        auto force = reader.trial_force(trial_id, device);
-        std::vector<double> fz;
-        fz.reserve(force.samples.size());
-        for (const auto& wrench : force.samples)
-            fz.push_back(wrench.fz_n);
+        // Fz only, read as one column hyperslab (no Wrench rows built): about 1/6 of the bytes.
+        auto force = reader.trial_vertical_force(trial_id, device);
         std::optional<processing::Limb> limb;
         for (const auto& info : reader.devices()) {
             if (info.name == device)
@@ -66,7 +63,7 @@ TrialTrace load_trial_trace(const std::filesystem::path& file, const std::string
         }
         PlateTrace plate{device,
                          limb,
-                         TraceEnvelope(std::move(fz), force.rate_hz, force.starting_time_s),
+                         TraceEnvelope(std::move(force.fz_n), force.rate_hz, force.starting_time_s),
                          {},
                          std::nullopt,
                          {}};
