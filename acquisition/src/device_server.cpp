@@ -86,9 +86,13 @@ asio::awaitable<void> DeviceServer::serve(std::shared_ptr<tcp::socket> socket) {
             if (auto* error = std::get_if<wire::DecodeError>(&*result)) {
                 garbage_bytes += error->bytes_discarded;
                 spdlog::warn("{}: {}", peer, error->reason);
-                // Which stream a bad frame belonged to is unknowable; charge the connection's only
-                // stream if it has one.
-                if (streams.size() == 1) {
+                // A frame whose header checked out names its stream; otherwise charge the
+                // connection's only stream if it has one.
+                const auto named =
+                    error->stream_id ? streams.find(*error->stream_id) : streams.end();
+                if (named != streams.end()) {
+                    controller_.on_decode_error(named->second, error->crc_mismatch);
+                } else if (streams.size() == 1) {
                     controller_.on_decode_error(streams.begin()->second, error->crc_mismatch);
                 }
                 if (garbage_bytes > kGarbageBudgetBytes) {

@@ -74,7 +74,20 @@ nlohmann::json PerformanceReport::to_json() const {
 }
 
 SimulatedAmplifier::SimulatedAmplifier(asio::io_context& io, AmplifierOptions options)
-    : io_(io), options_(std::move(options)), noise_seed_(options_.seed * 1'000'003ULL), timer_(io) {
+    : io_(io),
+      options_(std::move(options)),
+      noise_seed_(options_.seed * 1'000'003ULL),
+      damage_random_(options_.damage.seed),
+      timer_(io) {
+    for (const auto& [name, p] :
+         {std::pair{"drop", options_.damage.drop}, std::pair{"corrupt", options_.damage.corrupt},
+          std::pair{"duplicate", options_.damage.duplicate},
+          std::pair{"reorder", options_.damage.reorder}}) {
+        if (!(p >= 0 && p <= 0.5)) {
+            throw std::invalid_argument(
+                fmt::format("--{} must be a probability from 0 to 0.5, not {}", name, p));
+        }
+    }
     if (options_.plates < 1 || options_.plates > 2) {
         throw std::invalid_argument(
             fmt::format("--plates must be 1 or 2, not {}", options_.plates));
@@ -288,8 +301,8 @@ asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected(tcp::socket&
         deadline += period;
         batch.clear();
         for (std::size_t p = 0; p < plates_.size(); ++p) {
-            const auto bytes = next_block(p);
-            batch.insert(batch.end(), bytes.begin(), bytes.end());
+            const auto samples = static_cast<std::uint64_t>(options_.block_samples);
+            damaged(p, next_block(p), samples, batch);
         }
         co_await asio::async_write(socket, asio::buffer(batch),
                                    asio::redirect_error(asio::use_awaitable, ec));
@@ -304,13 +317,93 @@ asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected(tcp::socket&
     co_return false;
 }
 
+void SimulatedAmplifier::damaged(std::size_t plate_index, std::vector<std::uint8_t> message,
+                                 std::uint64_t samples, std::vector<std::uint8_t>& out) {
+    auto& plate = plates_[plate_index];
+    const auto send = [&out](const std::vector<std::uint8_t>& bytes) {
+        out.insert(out.end(), bytes.begin(), bytes.end());
+    };
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    const auto& d = options_.damage;
+    // The message after a reordered one goes intact, then the held one (which arrives late).
+    if (plate.held) {
+        send(message);
+        send(*plate.held);
+        plate.held.reset();
+        auto& seen = plate.damage;
+        seen.reordered_messages += 1;
+        seen.reordered_samples += plate.held_samples;
+        const auto& pending = plate.damage_pending;
+        seen.dropped_messages += pending.dropped_messages;
+        seen.dropped_samples += pending.dropped_samples;
+        seen.corrupted_samples += pending.corrupted_samples;
+        plate.damage_pending = DamageCounts{};
+        return;
+    }
+    // The first message sets the receiver's expectations (docs/protocol.md §6): it goes intact.
+    if (!d.any() || plate.messages_sent <= 1) {
+        send(message);
+        return;
+    }
+    const double r = uniform(damage_random_);
+    if (r < d.drop) {
+        plate.damage_pending.dropped_messages += 1;
+        plate.damage_pending.dropped_samples += samples;
+        return;
+    }
+    if (r < d.drop + d.corrupt) {
+        // A payload byte: the header is intact, so the receiver stays in step and counts a CRC
+        // failure; the samples are lost.
+        message.at(24) ^= 0x5a;
+        send(message);
+        plate.damage.corrupted_messages += 1;
+        plate.damage_pending.corrupted_samples += samples;
+        return;
+    }
+    if (r < d.drop + d.corrupt + d.reorder) {
+        plate.held = std::move(message);
+        plate.held_samples = samples;
+        return;
+    }
+    send(message);
+    // An intact message in order: every earlier drop and corruption is now visible as a gap.
+    auto& seen = plate.damage;
+    const auto& pending = plate.damage_pending;
+    seen.dropped_messages += pending.dropped_messages;
+    seen.dropped_samples += pending.dropped_samples;
+    seen.corrupted_samples += pending.corrupted_samples;
+    plate.damage_pending = DamageCounts{};
+    if (r < d.drop + d.corrupt + d.reorder + d.duplicate) {
+        send(message);
+        seen.duplicated_messages += 1;
+    }
+}
+
 nlohmann::json SimulatedAmplifier::summary() const {
     nlohmann::json plates = nlohmann::json::array();
     for (const auto& plate : plates_) {
-        plates.push_back({{"name", plate.name},
-                          {"samples_sent", plate.samples_sent},
-                          {"messages_sent", plate.messages_sent},
-                          {"next_sample_index", plate.next_sample_index}});
+        const auto& d = plate.damage;
+        const auto& unseen = plate.damage_pending;
+        plates.push_back(
+            {{"name", plate.name},
+             {"samples_sent", plate.samples_sent},
+             {"messages_sent", plate.messages_sent},
+             {"next_sample_index", plate.next_sample_index},
+             // Damage the daemon can account for; drops, corruptions and a held message after the
+             // last intact message are invisible to it (nothing followed them) and listed apart.
+             {"damage",
+              {{"dropped_messages", d.dropped_messages},
+               {"dropped_samples", d.dropped_samples},
+               {"corrupted_messages", d.corrupted_messages},
+               {"corrupted_samples", d.corrupted_samples},
+               {"duplicated_messages", d.duplicated_messages},
+               {"reordered_messages", d.reordered_messages},
+               {"reordered_samples", d.reordered_samples}}},
+             {"damage_after_last_intact_message",
+              {{"dropped_messages", unseen.dropped_messages},
+               {"dropped_samples", unseen.dropped_samples},
+               {"corrupted_samples", unseen.corrupted_samples},
+               {"held_samples", plate.held ? plate.held_samples : 0}}}});
     }
     return {{"event", "summary"},
             {"rate_hz", options_.rate_hz},

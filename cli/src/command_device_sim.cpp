@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <tuple>
 
 namespace hoplab::cli {
 
@@ -16,6 +17,7 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         std::uint64_t seed = 1;
         bool perform = false;
         std::optional<double> plate_gain, plate_offset;
+        acquisition::WireDamage damage;
     };
     auto o = std::make_shared<Options>();
     auto* command = app.add_subcommand("device-sim",
@@ -48,6 +50,17 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
     command->add_option("--plate-gain", o->plate_gain,
                         "the plates' true Fz gain in N per count (default 0.05), when it should "
                         "differ from the daemon's configured calibration");
+    for (const auto& [flag, value, what] :
+         {std::tuple{"--drop", &o->damage.drop, "never send"},
+          std::tuple{"--corrupt", &o->damage.corrupt, "flip a payload byte (a CRC failure) in"},
+          std::tuple{"--duplicate", &o->damage.duplicate, "send twice"},
+          std::tuple{"--reorder", &o->damage.reorder, "hold back until after the next"}}) {
+        command->add_option(flag, *value,
+                            fmt::format("{} this fraction of data messages (0–0.5; the summary "
+                                        "says what was damaged)",
+                                        what));
+    }
+    command->add_option("--damage-seed", o->damage.seed, "random seed of the damage (default 1)");
     command->add_option("--plate-offset", o->plate_offset,
                         "the plates' true Fz zero offset in counts (default 4000)");
     command->add_flag("--perform", o->perform,
@@ -60,6 +73,7 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         options.amplifier.seed = o->seed;
         options.amplifier.fz_gain_n_per_count = o->plate_gain;
         options.amplifier.fz_offset_counts = o->plate_offset;
+        options.amplifier.damage = o->damage;
         options.amplifier.athlete.mass_kg = o->mass_kg;
         options.amplifier.athlete.asymmetry_pct = o->asymmetry_pct;
         options.amplifier.athlete.weaker_limb = *processing::parse_limb(o->weaker);

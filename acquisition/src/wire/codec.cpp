@@ -107,7 +107,7 @@ std::vector<std::uint8_t> payload_of(const Message& message, MessageType& type) 
 }
 
 DecodeError error(std::string reason, std::size_t discarded, bool crc = false) {
-    return DecodeError{std::move(reason), discarded, crc};
+    return DecodeError{std::move(reason), discarded, crc, std::nullopt};
 }
 
 // Decodes a payload whose frame passed magic, version, length and CRC checks.
@@ -309,7 +309,7 @@ DecodeResult decode_frame(std::span<const std::uint8_t> frame) {
     }
     const auto checked = check_header(frame.first(kHeaderBytes));
     if (const auto* bad = std::get_if<DecodeError>(&checked)) {
-        return DecodeError{bad->reason, frame.size(), bad->crc_mismatch};
+        return DecodeError{bad->reason, frame.size(), bad->crc_mismatch, std::nullopt};
     }
     const std::size_t length = std::get<std::size_t>(checked);
     if (frame.size() != kHeaderBytes + length + kCrcBytes) {
@@ -321,8 +321,11 @@ DecodeResult decode_frame(std::span<const std::uint8_t> frame) {
     const auto expected = get<std::uint32_t>(frame, kHeaderBytes + length);
     const auto actual = crc32c(frame.first(kHeaderBytes + length));
     if (expected != actual) {
-        return error("CRC mismatch: frame says " + hex32(expected) + ", computed " + hex32(actual),
-                     frame.size(), true);
+        auto mismatch =
+            error("CRC mismatch: frame says " + hex32(expected) + ", computed " + hex32(actual),
+                  frame.size(), true);
+        mismatch.stream_id = get<std::uint32_t>(frame, 8);  // the header CRC vouches for it
+        return mismatch;
     }
     Message message;
     message.flags = get<std::uint16_t>(frame, 6);
@@ -355,7 +358,7 @@ std::optional<DecodeResult> StreamDecoder::next() {
         start_ += skip;
         return DecodeError{
             "bad magic " + hex(data.first(4)) + ": skipped " + std::to_string(skip) + " bytes",
-            skip, false};
+            skip, false, std::nullopt};
     }
     if (data.size() < kHeaderBytes) {
         return std::nullopt;
@@ -459,11 +462,12 @@ std::optional<DecodeResult> CobsDecoder::next() {
     const auto encoded = std::move(complete_.front());
     complete_.erase(complete_.begin());
     if (encoded.empty()) {
-        return DecodeError{"serial frame longer than the protocol allows", kMaxEncodedBytes, false};
+        return DecodeError{"serial frame longer than the protocol allows", kMaxEncodedBytes, false,
+                           std::nullopt};
     }
     const auto frame = cobs_decode(encoded);
     if (!frame) {
-        return DecodeError{"invalid COBS encoding", encoded.size(), false};
+        return DecodeError{"invalid COBS encoding", encoded.size(), false, std::nullopt};
     }
     return decode_frame(*frame);
 }

@@ -16,10 +16,21 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 namespace hoplab::acquisition {
+
+// Damage the amplifier does to its own DATA messages on the wire, each a probability per message
+// (drawn from `seed`), so tests can hold the daemon's accounting (docs/protocol.md §6) against
+// summary()'s "damage": dropped (never sent), corrupted (one payload byte flipped: a CRC failure),
+// duplicated (sent twice), reordered (held back and sent after the next message).
+struct WireDamage {
+    double drop = 0, corrupt = 0, duplicate = 0, reorder = 0;
+    std::uint64_t seed = 1;
+    bool any() const { return drop > 0 || corrupt > 0 || duplicate > 0 || reorder > 0; }
+};
 
 struct AmplifierOptions {
     std::string host = "127.0.0.1";
@@ -34,6 +45,7 @@ struct AmplifierOptions {
     // differ from the factory calibration (known-weight fit tests).
     std::optional<double> fz_gain_n_per_count;
     std::optional<double> fz_offset_counts;
+    WireDamage damage;
 };
 
 // A dead weight resting on every plate: mass and centre of pressure (plate frame, metres).
@@ -72,6 +84,12 @@ class SimulatedAmplifier {
     nlohmann::json summary() const;
 
   private:
+    struct DamageCounts {
+        std::uint64_t dropped_messages = 0, dropped_samples = 0;
+        std::uint64_t corrupted_messages = 0, corrupted_samples = 0;
+        std::uint64_t duplicated_messages = 0;
+        std::uint64_t reordered_messages = 0, reordered_samples = 0;
+    };
     struct Plate {
         std::string name;
         calibration::PlateCalibration calibration;
@@ -80,6 +98,10 @@ class SimulatedAmplifier {
         std::uint32_t seq = 0;
         std::uint64_t samples_sent = 0;
         std::uint64_t messages_sent = 0;
+        std::optional<std::vector<std::uint8_t>> held;  // a reordered message, sent after the next
+        std::uint64_t held_samples = 0;
+        DamageCounts damage;          // what the daemon can see: followed by an intact message
+        DamageCounts damage_pending;  // drops and corruptions not yet followed by one
     };
     struct PendingPerformance {
         PerformanceReport report;
@@ -90,6 +112,9 @@ class SimulatedAmplifier {
     boost::asio::awaitable<bool> stream_until_disconnected(boost::asio::ip::tcp::socket& socket);
     void refill(Plate& plate, std::size_t needed);
     std::vector<std::uint8_t> next_block(std::size_t plate_index);
+    // What goes on the wire for the plate's next message, after the configured damage.
+    void damaged(std::size_t plate_index, std::vector<std::uint8_t> message, std::uint64_t samples,
+                 std::vector<std::uint8_t>& out);
     void complete_performances();
 
     boost::asio::io_context& io_;
@@ -98,6 +123,7 @@ class SimulatedAmplifier {
     std::optional<PendingPerformance> performing_;
     std::optional<StaticLoad> static_load_;
     std::uint64_t noise_seed_;
+    std::mt19937_64 damage_random_;
     std::uint64_t performances_ = 0;
     bool stopping_ = false;
     bool connected_ = false;

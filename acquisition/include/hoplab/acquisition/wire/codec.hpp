@@ -24,6 +24,9 @@ struct DecodeError {
     std::string reason;
     std::size_t bytes_discarded = 0;
     bool crc_mismatch = false;
+    // The frame's stream when its header passed the header CRC (the payload or frame CRC failed):
+    // the receiver can charge the error to that stream.
+    std::optional<std::uint32_t> stream_id;
 };
 using DecodeResult = std::variant<Message, DecodeError>;
 
