@@ -7,6 +7,9 @@
 #include "layout.hpp"
 #include "utc_clock.hpp"
 
+#include <algorithm>
+#include <array>
+#include <fstream>
 #include <string>
 
 namespace hoplab::recording {
@@ -113,6 +116,36 @@ void end_open_trials(const h5::Group& root, RecoveryReport& report,
     }
 }
 
+// A writer that hit a full disk (or a copy cut short) leaves the file shorter than the end-of-file
+// address its version 2/3 superblock records; HDF5 then refuses to open it at all. Padding the
+// file with zeros to that address lets HDF5 open it: everything written before is intact, and what
+// lived in the never-written space fails its checksum when read. Returns the bytes added.
+std::uintmax_t pad_to_superblock_end(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::array<unsigned char, 48> superblock{};
+    if (!in.read(reinterpret_cast<char*>(superblock.data()), superblock.size())) {
+        return 0;
+    }
+    constexpr std::array<unsigned char, 8> kSignature{0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    const bool v2_or_v3 = std::equal(kSignature.begin(), kSignature.end(), superblock.begin()) &&
+                          (superblock[8] == 2 || superblock[8] == 3) && superblock[9] == 8;
+    if (!v2_or_v3) {
+        return 0;
+    }
+    // Signature, version, offset and length sizes, flags (12 bytes), base address, extension
+    // address, then the end-of-file address, little-endian.
+    std::uint64_t end_of_file = 0;
+    for (std::size_t k = 0; k < 8; ++k) {
+        end_of_file |= static_cast<std::uint64_t>(superblock[28 + k]) << (8 * k);
+    }
+    const auto size = std::filesystem::file_size(file);
+    if (end_of_file <= size || end_of_file > size + (std::uintmax_t{1} << 32)) {
+        return 0;  // not short, or an address no writer of ours leaves (not a truncation)
+    }
+    std::filesystem::resize_file(file, end_of_file);
+    return end_of_file - size;
+}
+
 }  // namespace
 
 RecoveryReport recover(const std::filesystem::path& file) {
@@ -120,6 +153,12 @@ RecoveryReport recover(const std::filesystem::path& file) {
     RecoveryReport report;
     report.file = file;
     std::vector<std::string> ended;
+    if (const auto added = pad_to_superblock_end(file)) {
+        report.actions.push_back(
+            "the file was " + std::to_string(added) +
+            " bytes shorter than its superblock records (a full disk or an interrupted copy): "
+            "padded with zeros so it opens; data the writer never wrote is reported lost");
+    }
     {
         // A normal read-only open succeeds only when no writer mark is set.
         bool flagged = false;

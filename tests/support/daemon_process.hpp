@@ -31,16 +31,28 @@ inline std::filesystem::path fresh_directory(const std::string& name) {
 
 class DaemonProcess {
   public:
+    // file_size_limit_kib: run under `ulimit -f` with SIGXFSZ ignored, so a write past the limit
+    // fails with EFBIG as on a full disk.
     explicit DaemonProcess(const std::filesystem::path& dir,
-                           std::vector<std::string> extra_arguments = {})
+                           std::vector<std::string> extra_arguments = {},
+                           std::optional<unsigned> file_size_limit_kib = std::nullopt)
         : dir_(dir) {
         const auto ready = dir / "ready.json";
         std::vector<std::string> arguments{"--listen",     "127.0.0.1:0", "--device-listen",
                                            "127.0.0.1:0",  "--data-dir",  (dir / "data").string(),
                                            "--ready-file", ready.string()};
         arguments.insert(arguments.end(), extra_arguments.begin(), extra_arguments.end());
-        process_.emplace(cli::ChildProcess::Options{
-            HOPLABD_PATH, arguments, dir / "hoplabd.log", false, false, {}});
+        std::filesystem::path program = HOPLABD_PATH;
+        if (file_size_limit_kib) {
+            arguments.insert(arguments.begin(),
+                             {"-c",
+                              "ulimit -f " + std::to_string(*file_size_limit_kib) +
+                                  "; trap '' XFSZ; exec \"$0\" \"$@\"",
+                              HOPLABD_PATH});
+            program = "/bin/bash";
+        }
+        process_.emplace(
+            cli::ChildProcess::Options{program, arguments, dir / "hoplabd.log", false, false, {}});
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         for (;;) {
             std::ifstream in(ready);

@@ -1,0 +1,75 @@
+// A full disk while recording (simulated with `ulimit -f`: writes past the limit fail with EFBIG):
+// the open trial ends with an error in the API and the log, the daemon keeps serving, and the trial
+// recorded before stays intact in the file.
+#include <hoplab/recording/recovery_report.hpp>
+#include <hoplab/recording/session_reader.hpp>
+
+#include <gtest/gtest.h>
+
+#include "support/daemon_process.hpp"
+
+namespace hoplab::acquisition {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(DiskFull, TheTrialEndsWithAnErrorAndEarlierTrialsStayIntact) {
+    const auto dir = testing::fresh_directory("diskfull");
+    testing::DaemonProcess daemon(dir, {"--simulate"}, 1536);  // 1.5 MiB per file
+    daemon.wait_for_devices();
+    auto api = daemon.client();
+    ASSERT_EQ(api.post("/api/v1/sessions", {{"athlete_id", "full"}}).status, 201u);
+    ASSERT_EQ(api.post("/api/v1/trials/start", {{"protocol", "quiet-stance"}}).status, 201u);
+    std::this_thread::sleep_for(1s);
+    const auto first = api.post("/api/v1/trials/stop");
+    ASSERT_EQ(first.status, 200u) << first.body.dump();
+    ASSERT_EQ(api.post("/api/v1/trials/start", {{"protocol", "quiet-stance"}}).status, 201u);
+    // Raw and calibrated data grow by ~100 kB/s: the limit is reached within seconds.
+    std::string error;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (error.empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(200ms);
+        const auto status = api.get("/api/v1/status").body;
+        if (status["recorder"]["error"].is_string()) {
+            error = status["recorder"]["error"].get<std::string>();
+        }
+    }
+    ASSERT_FALSE(error.empty()) << "the recorder never failed; log: " << daemon.log();
+    std::printf("recorder error (first 160 characters): %.160s\n", error.c_str());
+    EXPECT_NE(error.find("/data/full_"), std::string::npos) << "names the file: " << error;
+    EXPECT_NE(error.find("File too large"), std::string::npos) << "says why: " << error;
+    // The stop reports the failure instead of metrics; the daemon still answers.
+    const auto stop = api.post("/api/v1/trials/stop");
+    EXPECT_GE(stop.status, 400u) << stop.body.dump();
+    EXPECT_TRUE(stop.body.contains("error")) << stop.body.dump();
+    EXPECT_EQ(api.get("/api/v1/status").status, 200u);
+    EXPECT_NE(daemon.log().find("recorder: "), std::string::npos);
+    daemon.process().signal(SIGTERM);
+    ASSERT_TRUE(daemon.process().wait(15s).has_value());
+
+    std::filesystem::path file;
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "data")) {
+        if (entry.path().extension() == ".h5") {
+            file = entry.path();
+        }
+    }
+    ASSERT_FALSE(file.empty());
+    // The limit left the file shorter than its superblock says; recover() pads it so it opens.
+    const auto report = recording::recover(file);
+    ASSERT_FALSE(report.actions.empty());
+    EXPECT_NE(report.actions.front().find("bytes shorter than its superblock records"),
+              std::string::npos)
+        << report.actions.front();
+    const recording::SessionReader reader(file);
+    const auto trials = reader.trials();
+    ASSERT_GE(trials.size(), 1u);
+    EXPECT_EQ(trials[0].status, "complete");
+    EXPECT_NEAR(static_cast<double>(trials[0].samples), 1000.0, 100.0);
+    const auto force = reader.trial_force(trials[0].id, trials[0].devices.front());
+    EXPECT_EQ(force.samples.size(), trials[0].samples);
+    EXPECT_TRUE(reader.trial_analysis_json(trials[0].id).has_value());
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hoplab::acquisition
