@@ -26,6 +26,10 @@ std::optional<std::string> DeviceStream::on_hello(const wire::Hello& hello,
         return fmt::format("device '{}' reconnected at {} Hz, was {} Hz: restart the session",
                            name(), hello.rate_hz, hello_->rate_hz);
     }
+    if (hello_) {
+        reconnected_ = true;
+        tracker_.on_reconnect();
+    }
     hello_ = hello;
     peer_ = peer;
     connected_ = true;
@@ -47,9 +51,25 @@ void DeviceStream::on_disconnect(const std::string& reason) {
     last_disconnect_ = reason;
 }
 
-wire::StreamTracker::Verdict DeviceStream::on_data(std::uint32_t seq, const wire::DataBlock& block,
+wire::StreamTracker::Verdict DeviceStream::on_data(std::uint32_t seq, wire::DataBlock& block,
                                                    std::int64_t host_ns) {
+    std::optional<wire::SampleGap> restart;
+    if (reconnected_) {
+        reconnected_ = false;
+        if (block.first_sample_index + index_offset_ < next_sample_index_) {
+            restart = wire::SampleGap{next_sample_index_, 0,
+                                      fmt::format("device restarted: its index {} is index {}",
+                                                  block.first_sample_index, next_sample_index_)};
+            index_offset_ = next_sample_index_ - block.first_sample_index;
+            ++restarts_;
+            clock_.reset();
+        }
+    }
+    block.first_sample_index += index_offset_;
     auto verdict = tracker_.on_data(seq, block);
+    if (restart) {
+        verdict.new_gaps.insert(verdict.new_gaps.begin(), *restart);
+    }
     if (!verdict.accept) {
         return verdict;
     }
@@ -165,6 +185,7 @@ nlohmann::json DeviceStream::status_json(std::uint64_t samples_written) const {
           {"duplicates", c.duplicates},
           {"out_of_order", c.out_of_order},
           {"crc_failures", c.crc_failures},
+          {"restarts", restarts_},
           {"malformed", c.malformed},
           {"device_reported_lost", c.device_reported_lost},
           {"ring_overrun_samples", ring_overrun_samples_}}},

@@ -49,7 +49,11 @@ class DeviceStream {
 
     // Accounting for one data message; an accepted block also feeds the tare history and the live
     // bins.
-    wire::StreamTracker::Verdict on_data(std::uint32_t seq, const wire::DataBlock& block,
+    // A device that reconnects after restarting its sample counter keeps the daemon's index space
+    // monotonic: its indices are shifted to continue where the stream left off (the block is
+    // changed in place), the restart is counted and marked by a zero-length gap record, and the
+    // clock map starts afresh (docs/protocol.md §6).
+    wire::StreamTracker::Verdict on_data(std::uint32_t seq, wire::DataBlock& block,
                                          std::int64_t host_ns);
     void on_message(std::uint32_t seq) { tracker_.on_message(seq); }
     void on_decode_error(bool crc_mismatch) { tracker_.on_decode_error(crc_mismatch); }
@@ -85,6 +89,9 @@ class DeviceStream {
     bool connected_ = false;
     wire::StreamTracker tracker_;
     wire::ClockMap clock_;
+    bool reconnected_ = false;        // a HELLO after an earlier connection, before its first block
+    std::uint64_t index_offset_ = 0;  // added to the device's sample indices since its restarts
+    std::uint64_t restarts_ = 0;
     std::uint64_t next_sample_index_ = 0;
     std::uint64_t ring_overrun_samples_ = 0;
 
