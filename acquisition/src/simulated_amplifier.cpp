@@ -102,15 +102,11 @@ SimulatedAmplifier::SimulatedAmplifier(asio::io_context& io, AmplifierOptions op
     }
     for (int p = 0; p < options_.plates; ++p) {
         const std::string name = p == 0 ? "left" : "right";
-        plates_.push_back(
-            Plate{name,
-                  simulated_plate_calibration("SIM-" + name, true, options_.fz_gain_n_per_count,
-                                              options_.fz_offset_counts),
-                  {},
-                  0,
-                  0,
-                  0,
-                  0});
+        Plate plate;
+        plate.name = name;
+        plate.calibration = simulated_plate_calibration(
+            "SIM-" + name, true, options_.fz_gain_n_per_count, options_.fz_offset_counts);
+        plates_.push_back(std::move(plate));
     }
 }
 

@@ -10,8 +10,10 @@
 #include <hoplab/viewer/trace_model.hpp>
 
 #include <benchmark/benchmark.h>
+#include <hdf5.h>
 #include <QtWidgets/QApplication>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <numbers>
@@ -82,6 +84,33 @@ void write_recording_once() {
     }
     std::filesystem::rename(partial, kFile);
 }
+
+// The floor the open is compared with: both plates' Fz column read by a bare HDF5 hyperslab
+// (column 2 of the N × 3 calibrated force dataset), no hoplab code.
+void BM_BareHdf5ReadFz(benchmark::State& state) {
+    for (auto _ : state) {
+        const hid_t file = H5Fopen(kFile.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        for (const char* device : {"left", "right"}) {
+            const std::string path = std::string("/trials/trial-001/force/") + device + "/force";
+            const hid_t dataset = H5Dopen2(file, path.c_str(), H5P_DEFAULT);
+            const hid_t space = H5Dget_space(dataset);
+            std::array<hsize_t, 2> dims{};
+            H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+            const std::array<hsize_t, 2> start{0, 2}, count{dims[0], 1};
+            H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                                nullptr);
+            const hid_t memory = H5Screate_simple(1, &dims[0], nullptr);
+            std::vector<double> fz_n(dims[0]);
+            H5Dread(dataset, H5T_NATIVE_DOUBLE, memory, space, H5P_DEFAULT, fz_n.data());
+            benchmark::DoNotOptimize(fz_n.data());
+            H5Sclose(memory);
+            H5Sclose(space);
+            H5Dclose(dataset);
+        }
+        H5Fclose(file);
+    }
+}
+BENCHMARK(BM_BareHdf5ReadFz)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // Reading, envelope levels, markers and the first min/max view of both plates at 1 500 columns; no
 // Qt.

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace hoplab::processing {
 namespace {
@@ -111,25 +111,26 @@ std::optional<double> fatigue_pct(const std::vector<double>& values) {
     return (last - first) / first * 100.0;
 }
 
-// True when no sample is NaN or ±inf: exponent bits all ones. Integer tests without an early exit
-// per block of 64, so the compiler vectorises the scan.
+// Four doubles (GCC vector extension; two SSE2 registers without AVX).
+using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
+
+// True when no sample is NaN or ±inf: v − v is 0 for finite v and NaN otherwise, and independent
+// vector sums of it stay 0 only if every sample is finite. No early exit: one streaming pass.
 bool all_finite(std::span<const double> f) {
-    constexpr std::uint64_t kExponent = 0x7ff0000000000000ULL;
-    constexpr std::size_t kBlock = 64;
+    Lanes4 sum_a{}, sum_b{};
     std::size_t k = 0;
-    for (; k + kBlock <= f.size(); k += kBlock) {
-        bool bad = false;
-        for (std::size_t j = 0; j < kBlock; ++j) {
-            bad |= (std::bit_cast<std::uint64_t>(f[k + j]) & kExponent) == kExponent;
-        }
-        if (bad)
-            return false;
+    for (; k + 8 <= f.size(); k += 8) {
+        Lanes4 a, b;
+        std::memcpy(&a, f.data() + k, sizeof a);
+        std::memcpy(&b, f.data() + k + 4, sizeof b);
+        sum_a += a - a;
+        sum_b += b - b;
     }
-    for (; k < f.size(); ++k) {
-        if (!std::isfinite(f[k]))
-            return false;
-    }
-    return true;
+    double rest = 0.0;
+    for (; k < f.size(); ++k)
+        rest += f[k] - f[k];
+    const Lanes4 sum = sum_a + sum_b;
+    return rest == 0.0 && sum[0] == 0.0 && sum[1] == 0.0 && sum[2] == 0.0 && sum[3] == 0.0;
 }
 
 struct ImpactPeak {
@@ -143,6 +144,34 @@ struct Peak {
     std::optional<double> max_slope_n_per_s;  // largest forward difference × fs, touchdown to peak
     std::optional<ImpactPeak> impact;
 };
+
+// Largest value of a non-empty span of finite values. Four independent maxima keep the loop free
+// of one long dependency chain (the maximum is exact in any order).
+double largest(std::span<const double> y) {
+    std::array<double, 4> top{y[0], y[0], y[0], y[0]};
+    std::size_t k = 0;
+    for (; k + 4 <= y.size(); k += 4) {
+        for (std::size_t l = 0; l < 4; ++l)
+            top[l] = std::max(top[l], y[k + l]);
+    }
+    for (; k < y.size(); ++k)
+        top[0] = std::max(top[0], y[k]);
+    return std::max(std::max(top[0], top[1]), std::max(top[2], top[3]));
+}
+
+// Largest forward difference y[k+1] − y[k] of a span of at least two finite values.
+double largest_step(std::span<const double> y) {
+    const double first = y[1] - y[0];
+    std::array<double, 4> top{first, first, first, first};
+    std::size_t k = 0;
+    for (; k + 5 <= y.size(); k += 4) {
+        for (std::size_t l = 0; l < 4; ++l)
+            top[l] = std::max(top[l], y[k + l + 1] - y[k + l]);
+    }
+    for (; k + 1 < y.size(); ++k)
+        top[0] = std::max(top[0], y[k + 1] - y[k]);
+    return std::max(std::max(top[0], top[1]), std::max(top[2], top[3]));
+}
 
 // METHODS §4.1: the first local maximum of y in [1, search_end) before the global maximum at
 // `global` whose prominence (scipy.signal.peak_prominences: height above the higher of the lowest
@@ -199,23 +228,31 @@ class WindowedFilter {
         return begin - lo;
     }
 
-    // Peak of the filtered force inside each run in `which`. Windows are filtered four at a time
-    // (interleaved) through small reused buffers.
+    // Peak of the filtered force inside each run in `which`. Windows are filtered sixteen at a time
+    // (ZeroPhaseFilter::apply_many interleaves them) through small reused buffers, shortest runs
+    // first so that a group's windows have similar lengths (a group costs its longest window).
     // An impact peak is searched for when min_impact_prominence_n is given.
+    // `visit(i)` is called for each run i in `which` right after its window is filtered, while
+    // the run's raw samples are still in cache.
+    template <typename Visit>
     std::vector<std::optional<Peak>> peaks(std::span<const double> f, const std::vector<Run>& runs,
                                            const std::vector<std::size_t>& which, double fs,
                                            std::optional<double> min_impact_prominence_n,
-                                           double impact_search_fraction) {
+                                           double impact_search_fraction, Visit&& visit) {
+        std::vector<std::size_t> order = which;
+        std::stable_sort(order.begin(), order.end(), [&runs](std::size_t a, std::size_t b) {
+            return runs[a].end - runs[a].begin < runs[b].end - runs[b].begin;
+        });
         std::vector<std::optional<Peak>> result(runs.size());
         constexpr std::size_t kGroup = 16;
         std::array<std::span<const double>, kGroup> inputs;
         std::array<std::span<double>, kGroup> outputs;
         std::array<std::pair<std::size_t, std::size_t>, kGroup> windows;
-        for (std::size_t g = 0; g < which.size(); g += kGroup) {
-            const std::size_t count = std::min(kGroup, which.size() - g);
+        for (std::size_t g = 0; g < order.size(); g += kGroup) {
+            const std::size_t count = std::min(kGroup, order.size() - g);
             std::size_t total = 0;
             for (std::size_t j = 0; j < count; ++j) {
-                windows[j] = window(f.size(), runs[which[g + j]].begin, runs[which[g + j]].end);
+                windows[j] = window(f.size(), runs[order[g + j]].begin, runs[order[g + j]].end);
                 total += windows[j].second - windows[j].first;
             }
             values_.resize(std::max(values_.size(), total));
@@ -228,20 +265,16 @@ class WindowedFilter {
             }
             filter_.apply_many(std::span(inputs).first(count), std::span(outputs).first(count));
             for (std::size_t j = 0; j < count; ++j) {
-                const Run& r = runs[which[g + j]];
+                visit(order[g + j]);
+                const Run& r = runs[order[g + j]];
                 const double* y = outputs[j].data() + (r.begin - windows[j].first);
                 const std::size_t len = r.end - r.begin;
-                std::size_t local = 0;
-                for (std::size_t k = 1; k < len; ++k) {
-                    if (y[k] > y[local])
-                        local = k;
-                }
+                // The first sample holding the maximum.
+                const double top = largest(std::span<const double>(y, len));
+                const auto local = static_cast<std::size_t>(std::find(y, y + len, top) - y);
                 Peak p{y[local], r.begin + local, std::nullopt, std::nullopt};
                 if (local > 0) {
-                    double slope = y[1] - y[0];
-                    for (std::size_t k = 1; k < local; ++k)
-                        slope = std::max(slope, y[k + 1] - y[k]);
-                    p.max_slope_n_per_s = slope * fs;
+                    p.max_slope_n_per_s = largest_step(std::span<const double>(y, local + 1)) * fs;
                 }
                 if (min_impact_prominence_n) {
                     const auto search_end = static_cast<std::size_t>(
@@ -251,7 +284,7 @@ class WindowedFilter {
                         p.impact = ImpactPeak{y[*k], r.begin + *k};
                     }
                 }
-                result[which[g + j]] = p;
+                result[order[g + j]] = p;
             }
         }
         return result;
@@ -340,8 +373,8 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
     const double g = settings.gravity_m_s2;
     const auto flag = [&out](std::string text) { out.quality_flags.push_back(std::move(text)); };
 
-    const EventDetection events = detect_events(f, fs, settings);
-    auto runs = events.runs;
+    EventDetection events = detect_events(f, fs, settings);
+    auto runs = std::move(events.runs);
     const double threshold = events.threshold_N;
     const std::size_t double_taps = events.merged_flights;
     out.flight_noise_mean_N = events.flight_noise_mean_N;
@@ -453,27 +486,65 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
                            [limit](double v) { return v >= limit; });
     };
 
+    // Per-contact quantities from the raw force: the interior trapezoid sum Σ (f[k−1] + f[k]) over
+    // (begin, end) in N, and the interpolated touchdown / take-off instants where the contact has
+    // them. Gathered while the peak filter has the contact's window in cache, else on first use.
+    struct RunSamples {
+        double trapezoid_sum_n = 0;
+        std::optional<double> touchdown_s, take_off_s;
+    };
+    std::vector<std::optional<RunSamples>> run_samples(runs.size());
+    const auto sample_run = [&](std::size_t i) {
+        const Run& r = runs[i];
+        RunSamples samples;
+        // Four partial sums break the floating-point add dependency chain.
+        std::array<double, 4> partial{};
+        std::size_t k = r.begin + 1;
+        for (; k + 4 <= r.end; k += 4) {
+            for (std::size_t l = 0; l < 4; ++l)
+                partial[l] += f[k + l - 1] + f[k + l];
+        }
+        for (; k < r.end; ++k)
+            partial[0] += f[k - 1] + f[k];
+        samples.trapezoid_sum_n = partial[0] + partial[1] + partial[2] + partial[3];
+        if (r.begin > 0)
+            samples.touchdown_s = touchdown_s(r);
+        if (r.end < f.size())
+            samples.take_off_s = take_off_s(r);
+        run_samples[i] = samples;
+    };
+    const auto samples_of = [&](std::size_t i) -> const RunSamples& {
+        if (!run_samples[i])
+            sample_run(i);
+        return *run_samples[i];
+    };
+
     std::vector<std::size_t> peak_runs;
+    std::vector<bool> run_saturated(runs.size(), false);
     for (std::size_t i = 0; i < runs.size(); ++i) {
-        if (runs[i].contact && !saturated(runs[i]))
+        if (!runs[i].contact)
+            continue;
+        run_saturated[i] = saturated(runs[i]);
+        if (!run_saturated[i])
             peak_runs.push_back(i);
     }
-    std::vector<std::optional<Peak>> run_peaks(runs.size());
-    if (peaks_possible) {
-        WindowedFilter peak_filter(settings.peak_cutoff_hz, fs);
-        run_peaks = peak_filter.peaks(
-            f, runs, peak_runs, fs,
-            bw ? std::optional<double>(settings.impact_min_prominence_bw * *bw) : std::nullopt,
-            settings.impact_search_fraction);
-    }
+    const std::vector<std::optional<Peak>> run_peaks =
+        peaks_possible
+            ? WindowedFilter(settings.peak_cutoff_hz, fs)
+                  .peaks(f, runs, peak_runs, fs,
+                         bw ? std::optional<double>(settings.impact_min_prominence_bw * *bw)
+                            : std::nullopt,
+                         settings.impact_search_fraction, sample_run)
+            : std::vector<std::optional<Peak>>(runs.size());
 
     const auto contact_metrics = [&](std::size_t i) {
         const Run& r = runs[i];
         ContactMetrics c;
-        c.start_s = r.begin > 0 ? touchdown_s(r) : 0.0;
-        c.end_s = take_off_s(r);
+        const RunSamples& samples = samples_of(i);
+        c.start_s = samples.touchdown_s.value_or(0.0);
+        c.end_s = *samples.take_off_s;  // contact_metrics is only asked for contacts that end
         c.contact_time_s = c.end_s - c.start_s;
-        c.saturated = saturated(r);
+        c.saturated = run_saturated[i];
         if (run_peaks[i]) {
             const Peak peak = *run_peaks[i];
             c.peak_force_N = peak.force_n;
@@ -500,16 +571,7 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         // Trapezoid with the interpolated ends at θ (METHODS §0).
         const double start_level = r.begin > 0 ? on_n : f[0];
         double impulse = (start_level + f[r.begin]) / 2.0 * (time_of(r.begin) - c.start_s);
-        // Four partial sums break the floating-point add dependency chain.
-        std::array<double, 4> partial{};
-        std::size_t k = r.begin + 1;
-        for (; k + 4 <= r.end; k += 4) {
-            for (std::size_t l = 0; l < 4; ++l)
-                partial[l] += f[k + l - 1] + f[k + l];
-        }
-        for (; k < r.end; ++k)
-            partial[0] += f[k - 1] + f[k];
-        impulse += (partial[0] + partial[1] + partial[2] + partial[3]) / 2.0 / fs;
+        impulse += samples.trapezoid_sum_n / 2.0 / fs;
         impulse += (f[r.end - 1] + threshold) / 2.0 * (c.end_s - time_of(r.end - 1));
         c.impulse_Ns = impulse;
         if (bw) {
@@ -518,7 +580,7 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         const bool flight_before = i >= 2 && !runs[i - 1].contact;
         const bool flight_after = i + 2 < runs.size() && !runs[i + 1].contact;
         if (flight_before) {
-            c.flight_time_before_s = c.start_s - take_off_s(runs[i - 2]);
+            c.flight_time_before_s = c.start_s - *samples_of(i - 2).take_off_s;
             if (bw) {
                 // Repeated hops (METHODS §4.5): v_td = −g·T_f,before/2, v_to = v_td + J_net/m.
                 const double mass_kg = *bw / g;
@@ -529,7 +591,7 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
             }
         }
         if (flight_after) {
-            c.flight_time_after_s = touchdown_s(runs[i + 2]) - c.end_s;
+            c.flight_time_after_s = *samples_of(i + 2).touchdown_s - c.end_s;
             c.jump_height_m = g * *c.flight_time_after_s * *c.flight_time_after_s / 8.0;
             c.rsi = *c.jump_height_m / c.contact_time_s;
         }
@@ -540,6 +602,7 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         protocol == Protocol::repeated_hops || protocol == Protocol::drop_jump;
     std::optional<std::size_t> landing_run;
     std::optional<std::size_t> first_contact_run;
+    out.contacts.reserve(peak_runs.size() + 1);
     for (std::size_t i = 0; i < runs.size(); ++i) {
         if (!runs[i].contact)
             continue;

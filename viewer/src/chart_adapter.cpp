@@ -56,7 +56,9 @@ class TraceChartView final : public QChartView, public TracePlot {
                                 QString::fromStdString(trace_->protocol),
                                 QString::fromStdString(trace_->limb),
                                 QString::fromStdString(trace_->status)));
-        setRenderHint(QPainter::Antialiasing);
+        // Aliased: the force line is one min/max pair per pixel column, which antialiasing only
+        // blurs, and antialiased stroking of ~3 000 points per plate was most of a zoom's paint.
+        setRenderHint(QPainter::Antialiasing, false);
         x_ = new QValueAxis();
         x_->setTitleText("time from trial start (s)");
         y_ = new QValueAxis();
@@ -82,6 +84,7 @@ class TraceChartView final : public QChartView, public TracePlot {
         }
         if (start_s_ > end_s_)
             start_s_ = end_s_ = 0.0;
+        make_markers();
         show_interval(start_s_, end_s_);
     }
 
@@ -146,15 +149,39 @@ class TraceChartView final : public QChartView, public TracePlot {
     }
 
   private:
+    // One contact area and one landing line per plate, made once and re-filled on every view change
+    // (adding and removing series makes Qt Charts lay the whole chart out again: measured 10+ ms
+    // per zoom step).
+    void make_markers() {
+        for (const auto& plate : trace_->plates) {
+            auto* upper = new QLineSeries();
+            auto* lower = new QLineSeries();
+            auto* area = new QAreaSeries(upper, lower);
+            upper->setParent(area);
+            lower->setParent(area);
+            QColor fill = limb_colour(plate.limb);
+            fill.setAlpha(40);
+            area->setBrush(fill);
+            area->setPen(Qt::NoPen);
+            add_marker(area);
+            contact_areas_.push_back({area, upper, lower});
+        }
+        for (std::size_t i = 0; i < trace_->plates.size(); ++i) {
+            auto* line = new QLineSeries();
+            QPen pen(kRed);
+            pen.setStyle(Qt::DashLine);
+            pen.setWidthF(1.5);
+            line->setPen(pen);
+            add_marker(line);
+            landing_lines_.push_back(line);
+        }
+    }
+
     // Contacts as translucent areas from the plot's bottom to its top, the landing as a dashed
     // line; only those in view are drawn.
     void draw_markers(double t0_s, double t1_s, double bottom_n, double top_n) {
-        for (auto* marker : markers_) {
-            chart()->removeSeries(marker);
-            delete marker;
-        }
-        markers_.clear();
-        for (const auto& plate : trace_->plates) {
+        for (std::size_t i = 0; i < trace_->plates.size(); ++i) {
+            const auto& plate = trace_->plates[i];
             // All of a plate's visible contacts are one area (a step outline: bottom between
             // contacts, top during them), so a view of thousands of contacts is still one series to
             // draw.
@@ -165,45 +192,33 @@ class TraceChartView final : public QChartView, public TracePlot {
             // points took seconds); beyond kMostShadedContacts the contacts are thinner than a few
             // pixels anyway.
             constexpr std::ptrdiff_t kMostShadedContacts = 60;
-            if (visible > kMostShadedContacts)
-                continue;
-            auto* upper = new QLineSeries();
-            auto* lower = new QLineSeries();
-            lower->append(t0_s, bottom_n);
-            lower->append(t1_s, bottom_n);
-            upper->append(t0_s, bottom_n);
-            for (const auto& contact : plate.contacts) {
-                if (contact.end_s < t0_s || contact.start_s > t1_s)
-                    continue;
-                ++state_.contact_markers;
-                const double start_s = std::max(contact.start_s, t0_s);
-                const double end_s = std::min(contact.end_s, t1_s);
-                upper->append(start_s, bottom_n);
-                upper->append(start_s, top_n);
-                upper->append(end_s, top_n);
-                upper->append(end_s, bottom_n);
+            const ContactArea& shade = contact_areas_[i];
+            if (visible == 0 || visible > kMostShadedContacts) {
+                shade.area->setVisible(false);
+            } else {
+                QList<QPointF> upper{{t0_s, bottom_n}};
+                for (const auto& contact : plate.contacts) {
+                    if (contact.end_s < t0_s || contact.start_s > t1_s)
+                        continue;
+                    ++state_.contact_markers;
+                    const double start_s = std::max(contact.start_s, t0_s);
+                    const double end_s = std::min(contact.end_s, t1_s);
+                    upper.append(
+                        {{start_s, bottom_n}, {start_s, top_n}, {end_s, top_n}, {end_s, bottom_n}});
+                }
+                upper.append({t1_s, bottom_n});
+                shade.upper->replace(upper);
+                shade.lower->replace(QList<QPointF>{{t0_s, bottom_n}, {t1_s, bottom_n}});
+                shade.area->setVisible(true);
             }
-            upper->append(t1_s, bottom_n);
-            auto* area = new QAreaSeries(upper, lower);
-            upper->setParent(area);
-            lower->setParent(area);
-            QColor fill = limb_colour(plate.limb);
-            fill.setAlpha(40);
-            area->setBrush(fill);
-            area->setPen(Qt::NoPen);
-            add_marker(area);
-        }
-        for (const auto& plate : trace_->plates) {
+            QLineSeries* landing = landing_lines_[i];
             if (plate.landing_s && *plate.landing_s >= t0_s && *plate.landing_s <= t1_s) {
-                auto* line = new QLineSeries();
-                line->append(*plate.landing_s, bottom_n);
-                line->append(*plate.landing_s, top_n);
-                QPen pen(kRed);
-                pen.setStyle(Qt::DashLine);
-                pen.setWidthF(1.5);
-                line->setPen(pen);
-                add_marker(line);
+                landing->replace(
+                    QList<QPointF>{{*plate.landing_s, bottom_n}, {*plate.landing_s, top_n}});
+                landing->setVisible(true);
                 ++state_.landing_markers;
+            } else {
+                landing->setVisible(false);
             }
         }
     }
@@ -213,14 +228,19 @@ class TraceChartView final : public QChartView, public TracePlot {
         series->attachAxis(y_);
         for (auto* legend : chart()->legend()->markers(series))
             legend->setVisible(false);
-        markers_.push_back(series);
     }
 
+    struct ContactArea {
+        QAreaSeries* area;
+        QLineSeries* upper;
+        QLineSeries* lower;
+    };
     std::shared_ptr<const TrialTrace> trace_;
     QValueAxis* x_ = nullptr;
     QValueAxis* y_ = nullptr;
     std::vector<QLineSeries*> lines_;
-    std::vector<QAbstractSeries*> markers_;
+    std::vector<ContactArea> contact_areas_;
+    std::vector<QLineSeries*> landing_lines_;
     double start_s_ = std::numeric_limits<double>::infinity();
     double end_s_ = 0.0;
     QPointF drag_from_;

@@ -13,6 +13,7 @@
 #include <QtGui/QPageSize>
 #include <QtGui/QPainter>
 #include <QtGui/QPdfWriter>
+#include <QtGui/QPixmap>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QTabWidget>
 
@@ -187,6 +188,7 @@ int main(int argc, char** argv) {
         QPdfWriter pdf(path);
         pdf.setPageSize(QPageSize(QPageSize::A4));
         pdf.setPageOrientation(QPageLayout::Landscape);
+        pdf.setResolution(300);
         pdf.setTitle(QString("hoplab report: %1").arg(QString::fromStdString(athlete_id)));
         pdf.setCreator(
             QString("hoplab %1").arg(QString::fromUtf8(hoplab::kSoftwareVersion.data())));
@@ -198,12 +200,18 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < pages.size(); ++i) {
             if (i > 0)
                 pdf.newPage();
-            painter.save();
-            const double scale = std::min(painter.viewport().width() / double(pages[i]->width()),
-                                          painter.viewport().height() / double(pages[i]->height()));
-            painter.scale(scale, scale);
-            pages[i]->render(&painter);
-            painter.restore();
+            // Each page is painted as on screen into an image at 300 dpi of the A4 page and that
+            // image is placed on the page: painted straight onto the PDF device, Qt Charts drew
+            // only the first entry of every legend (Qt 6.4).
+            const QRect page_px = painter.viewport();
+            const double scale = std::min(page_px.width() / double(pages[i]->width()),
+                                          page_px.height() / double(pages[i]->height()));
+            QPixmap image(pages[i]->size() * scale);
+            image.setDevicePixelRatio(scale);
+            image.fill(Qt::white);
+            pages[i]->render(&image);
+            image.setDevicePixelRatio(1.0);  // drawn at its pixel size: the page's width
+            painter.drawPixmap(QPointF(0, 0), image);
         }
         painter.end();
     }
