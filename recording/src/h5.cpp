@@ -284,7 +284,12 @@ void File::close() {
 }
 
 std::string Object::child_path(std::string_view name) const {
-    return path_ == "/" ? "/" + std::string(name) : path_ + "/" + std::string(name);
+    // Appended piece by piece: GCC 12 at -O2 warns (-Wrestrict, a known false positive) on
+    // "literal" + std::string&&.
+    std::string path = path_ == "/" ? std::string() : path_;
+    path += '/';
+    path += name;
+    return path;
 }
 
 Handle Object::open_attribute(std::string_view name) const {

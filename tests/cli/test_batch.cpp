@@ -31,7 +31,10 @@ std::string read_text(const std::filesystem::path& file) {
 }
 
 std::string fmt_name(std::size_t k) {
-    return "r" + std::to_string(k) + ".h5";
+    std::string name = "r";  // not "r" + std::string&&: GCC 12's -Wrestrict false positive
+    name += std::to_string(k);
+    name += ".h5";
+    return name;
 }
 
 // Four simulated recordings (two protocols, both limbs) and one CSV that cannot be read.

@@ -59,7 +59,8 @@ std::string bioware_text(const std::vector<Column>& columns, const Layout& layou
     auto line = [&](const std::string& key, const std::function<std::string(const Column&)>& f) {
         std::string text = key;
         for (const auto& c : columns) {
-            text += "\t" + f(c);
+            text += '\t';
+            text += f(c);
         }
         return text + layout.eol;
     };
@@ -89,7 +90,8 @@ std::string bioware_text(const std::vector<Column>& columns, const Layout& layou
         const double t = static_cast<double>(i) / layout.rate_hz;
         std::string row = printed(t);
         for (const auto& c : columns) {
-            row += "\t" + printed(c.value(t));
+            row += '\t';
+            row += printed(c.value(t));
         }
         if (layout.decimal_comma) {
             std::replace(row.begin(), row.end(), '.', ',');

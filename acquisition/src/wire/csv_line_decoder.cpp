@@ -75,7 +75,7 @@ std::optional<DecodeResult> CsvLineDecoder::next() {
                 parsed_to_ = buffer_.size();
                 return DecodeError{"CSV line " + std::to_string(line_number_) + " is longer than " +
                                        std::to_string(kMaxLineBytes) + " bytes",
-                                   dropped, false};
+                                   dropped, false, std::nullopt};
             }
             if (discarding_long_line_) {
                 parsed_to_ = buffer_.size();
@@ -105,7 +105,7 @@ std::optional<DecodeResult> CsvLineDecoder::parse(std::string_view line) {
     }
     const std::string where = "CSV line " + std::to_string(line_number_);
     const auto fail = [&](std::string reason) -> DecodeResult {
-        return DecodeError{where + ": " + reason, line.size() + 1, false};
+        return DecodeError{where + ": " + reason, line.size() + 1, false, std::nullopt};
     };
     const bool has_time = fields.size() == std::size_t{n_channels_} + 1;
     if (!has_time && fields.size() != n_channels_) {
