@@ -30,11 +30,15 @@ std::vector<ForceTrial> load_recording(const std::filesystem::path& input,
         trial.limb = options.limb.value_or(info.limb);
         trial.mass_kg = reader.session().athlete.mass_kg;
         trial.involved_limb = reader.session().athlete.involved_limb;
+        const auto take = [&](const recording::DeviceInfo& device) {
+            return trial.limb == processing::Limb::both || device.limb == trial.limb;
+        };
+        // One plate under the tested limb: its full vector also feeds DPSI and the COP path.
+        const bool single_plate = trial.limb != processing::Limb::both &&
+                                  std::count_if(devices.begin(), devices.end(), take) == 1;
         bool first = true;
         for (const auto& device : devices) {
-            const bool take =
-                trial.limb == processing::Limb::both ? true : device.limb == trial.limb;
-            if (!take) {
+            if (!take(device)) {
                 continue;
             }
             const auto force = reader.trial_force(info.id, device.name);
@@ -51,26 +55,23 @@ std::vector<ForceTrial> load_recording(const std::filesystem::path& input,
                     trial.fz_n[k] += force.samples[k].fz_n;
                 }
             }
+            if (single_plate) {
+                processing::PlateSeries series;
+                for (std::size_t k = 0; k < force.samples.size(); ++k) {
+                    const auto& w = force.samples[k];
+                    const auto& cop = force.cop[k];
+                    series.push_back(w.fx_n, w.fy_n, w.fz_n,
+                                     cop ? std::optional(processing::CopPoint{cop->x_m, cop->y_m})
+                                         : std::nullopt);
+                }
+                trial.plate = std::move(series);
+            }
         }
         if (first) {
             throw std::runtime_error(
                 fmt::format("{}: trial {} is on the {} limb but no plate in the recording is "
                             "assigned to it",
                             input.string(), info.id, processing::to_string(trial.limb)));
-        }
-        if (trial.limb != processing::Limb::both) {
-            const auto plate = std::find_if(devices.begin(), devices.end(),
-                                            [&](const auto& d) { return d.limb == trial.limb; });
-            const auto force = reader.trial_force(info.id, plate->name);
-            processing::PlateSeries series;
-            for (std::size_t k = 0; k < force.samples.size(); ++k) {
-                const auto& w = force.samples[k];
-                const auto& cop = force.cop[k];
-                series.push_back(
-                    w.fx_n, w.fy_n, w.fz_n,
-                    cop ? std::optional(processing::CopPoint{cop->x_m, cop->y_m}) : std::nullopt);
-            }
-            trial.plate = std::move(series);
         }
         trials.push_back(std::move(trial));
     }

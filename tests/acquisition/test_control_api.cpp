@@ -195,11 +195,7 @@ TEST(DaemonStop, SigtermClosesTheOpenTrialAndTheFile) {
     const auto code = daemon.process().wait(std::chrono::seconds(15));
     ASSERT_TRUE(code.has_value());
     EXPECT_EQ(*code, 0) << daemon.log();
-    std::size_t files = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir / "data")) {
-        files += entry.path().extension() == ".h5";
-    }
-    EXPECT_EQ(files, 1u);
+    EXPECT_EQ(daemon.session_files().size(), 1u);
     std::filesystem::remove_all(dir);
 }
 

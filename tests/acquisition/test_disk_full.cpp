@@ -47,13 +47,9 @@ TEST(DiskFull, TheTrialEndsWithAnErrorAndEarlierTrialsStayIntact) {
     daemon.process().signal(SIGTERM);
     ASSERT_TRUE(daemon.process().wait(15s).has_value());
 
-    std::filesystem::path file;
-    for (const auto& entry : std::filesystem::directory_iterator(dir / "data")) {
-        if (entry.path().extension() == ".h5") {
-            file = entry.path();
-        }
-    }
-    ASSERT_FALSE(file.empty());
+    const auto files = daemon.session_files();
+    ASSERT_EQ(files.size(), 1u);
+    const std::filesystem::path file = files.front();
     // The limit left the file shorter than its superblock says; recover() pads it so it opens.
     const auto report = recording::recover(file);
     ASSERT_FALSE(report.actions.empty());

@@ -28,13 +28,9 @@ TEST(KillDaemon, AKilledRecordingLosesAtMostOneFlushInterval) {
     daemon.process().signal(SIGKILL);
     ASSERT_TRUE(daemon.process().wait(10s).has_value());
 
-    std::filesystem::path file;
-    for (const auto& entry : std::filesystem::directory_iterator(dir / "data")) {
-        if (entry.path().extension() == ".h5") {
-            file = entry.path();
-        }
-    }
-    ASSERT_FALSE(file.empty());
+    const auto files = daemon.session_files();
+    ASSERT_EQ(files.size(), 1u);
+    const std::filesystem::path file = files.front();
     const auto recovered = testing::run_hoplab({"recover", file.string()}, dir);
     ASSERT_EQ(recovered.exit_code, 0) << recovered.err << recovered.out;
     EXPECT_NE(recovered.out.find("recovered"), std::string::npos) << recovered.out;

@@ -75,6 +75,16 @@ class DaemonProcess {
     std::uint16_t http_port() const { return http_port_; }
     std::uint16_t device_port() const { return device_port_; }
     cli::ChildProcess& process() { return *process_; }
+    // The session files (.h5) in the daemon's data folder.
+    std::vector<std::filesystem::path> session_files() const {
+        std::vector<std::filesystem::path> files;
+        for (const auto& entry : std::filesystem::directory_iterator(dir_ / "data")) {
+            if (entry.path().extension() == ".h5") {
+                files.push_back(entry.path());
+            }
+        }
+        return files;
+    }
     std::string log() const {
         std::ifstream in(dir_ / "hoplabd.log");
         return std::string(std::istreambuf_iterator<char>(in), {});
