@@ -17,7 +17,7 @@ packages=(
     libboost-dev                                  # Asio, Beast, CRC (header-only)
     libhdf5-dev hdf5-tools                        # recordings (C API); h5dump/h5clear for users
     libfftw3-dev                                  # spectra
-    qt6-base-dev qt6-charts-dev                   # the viewer (Qt Charts)
+    qt6-base-dev qt6-charts-dev qt6-websockets-dev  # the viewer (Qt Charts; live mode: Qt WebSockets)
     libqt6opengl6-dev libgl-dev libxkbcommon-dev  # what Qt6Charts' and Qt6Gui's CMake packages look for
     fonts-dejavu-core                             # text in offscreen-rendered charts and reports
     libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libeigen3-dev

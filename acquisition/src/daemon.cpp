@@ -3,8 +3,10 @@
 #include <hoplab/acquisition/http_server.hpp>
 #include <hoplab/acquisition/live_feed.hpp>
 #include <hoplab/acquisition/recorder.hpp>
+#include <hoplab/acquisition/serial_device_port.hpp>
 #include <hoplab/acquisition/session_controller.hpp>
 #include <hoplab/acquisition/simulated_amplifier.hpp>
+#include <hoplab/acquisition/udp_device_receiver.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -14,14 +16,21 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <memory>
+#include <vector>
 
 namespace hoplab::acquisition {
 
 namespace asio = boost::asio;
 
 void check_exposure(const DaemonConfig& config) {
-    for (const auto* endpoint : {&config.http, &config.device_listen}) {
+    std::vector<const Endpoint*> endpoints{&config.http, &config.device_listen};
+    if (config.udp_listen) {
+        endpoints.push_back(&*config.udp_listen);
+    }
+    for (const auto* endpoint : endpoints) {
         if (is_loopback_address(endpoint->address)) {
             continue;
         }
@@ -47,7 +56,24 @@ struct Daemon::Impl {
           http(io, options.config.http, controller, live, options.config.token),
           signals(io, SIGINT, SIGTERM),
           flush_timer(io),
-          live_timer(io) {}
+          live_timer(io) {
+        if (options.config.udp_listen) {
+            udp.emplace(io, *options.config.udp_listen, options.config.udp_receive_buffer_bytes,
+                        controller);
+        }
+        for (const auto& device : options.config.devices) {
+            if (device.transport == Transport::serial) {
+                serial_ports.push_back(std::make_unique<SerialDevicePort>(io, device, controller));
+            }
+        }
+        controller.set_listener_status([this] {
+            nlohmann::json listeners{{"tcp", {{"port", devices.port()}}}};
+            if (udp) {
+                listeners["udp"] = udp->status_json();
+            }
+            return listeners;
+        });
+    }
 
     void schedule_flush() {
         flush_timer.expires_after(options.config.flush_interval);
@@ -59,13 +85,19 @@ struct Daemon::Impl {
         });
     }
 
-    // Live traces go out from one coalescing ~30 Hz timer, never per sample.
+    // Live traces go out from one coalescing 100 Hz timer, never per sample: a sample reaches the
+    // viewers at most one 5 ms bin plus one 10 ms period after it arrived. Viewers coalesce their
+    // redraws to their frame rate.
     void schedule_live() {
-        live_timer.expires_after(std::chrono::milliseconds(33));
+        live_timer.expires_after(std::chrono::milliseconds(10));
         live_timer.async_wait([this](boost::system::error_code ec) {
             if (!ec) {
-                controller.publish_live(
-                    [this](const std::string& message) { live.publish(message); });
+                if (live.viewers() == 0) {
+                    controller.discard_live();
+                } else {
+                    controller.publish_live(
+                        [this](const std::string& message) { live.publish(message); });
+                }
                 schedule_live();
             }
         });
@@ -81,6 +113,8 @@ struct Daemon::Impl {
     asio::signal_set signals;
     asio::steady_timer flush_timer;
     asio::steady_timer live_timer;
+    std::optional<UdpDeviceReceiver> udp;
+    std::vector<std::unique_ptr<SerialDevicePort>> serial_ports;
     std::optional<SimulatedAmplifier> simulator;
 };
 
@@ -94,6 +128,12 @@ Daemon::~Daemon() = default;
 int Daemon::run() {
     auto& d = *impl_;
     d.devices.start();
+    if (d.udp) {
+        d.udp->start();
+    }
+    for (auto& port : d.serial_ports) {
+        port->start();
+    }
     d.http.start();
     d.schedule_flush();
     d.schedule_live();
@@ -108,13 +148,21 @@ int Daemon::run() {
                  d.options.config.http.address, d.http.port(),
                  d.options.config.device_listen.address, d.devices.port(),
                  d.options.config.data_dir.string());
+    if (d.udp) {
+        spdlog::info("device datagrams on udp://{}:{} (receive buffer {} KiB)",
+                     d.options.config.udp_listen->address, d.udp->port(),
+                     d.udp->receive_buffer_bytes() / 1024);
+    }
     if (d.options.ready_file) {
-        std::ofstream ready(*d.options.ready_file);
-        ready << nlohmann::json{{"http_port", d.http.port()},
-                                {"device_port", d.devices.port()},
-                                {"pid", getpid()}}
-                     .dump()
-              << "\n";
+        nlohmann::json ready_json{
+            {"http_port", d.http.port()}, {"device_port", d.devices.port()}, {"pid", getpid()}};
+        if (d.udp) {
+            ready_json["udp_port"] = d.udp->port();
+        }
+        // Written whole and renamed, so a reader never sees half of it.
+        const auto partial = d.options.ready_file->string() + ".partial";
+        std::ofstream(partial) << ready_json.dump() << "\n";
+        std::filesystem::rename(partial, *d.options.ready_file);
     }
     int exit_code = 0;
     d.signals.async_wait([&d](boost::system::error_code ec, int signal) {
@@ -124,6 +172,12 @@ int Daemon::run() {
         spdlog::info("signal {}: closing the open trial and session", signal);
         d.http.close();
         d.devices.close();
+        if (d.udp) {
+            d.udp->close();
+        }
+        for (auto& port : d.serial_ports) {
+            port->close();
+        }
         if (d.simulator) {
             d.simulator->stop();
         }

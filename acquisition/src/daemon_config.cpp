@@ -45,7 +45,85 @@ std::string required_string(const toml::table& table, std::string_view key,
     return **node->as_string();
 }
 
+// The [[device]] keys that configure a serial port; `where` names the table.
+SerialSettings parse_serial(const toml::table& table, const std::string& where) {
+    SerialSettings serial;
+    serial.port = required_string(table, "port", where);
+    if (serial.port.empty() || serial.port.front() != '/') {
+        throw ConfigError(
+            fmt::format("{} port: '{}' must be an absolute device path", where, serial.port));
+    }
+    if (const auto* node = table.get("baud")) {
+        const auto baud = node->value<std::int64_t>();
+        if (!baud || *baud < 300 || *baud > 4'000'000) {
+            throw ConfigError(
+                fmt::format("{} baud: must be an integer from 300 to 4000000", where));
+        }
+        serial.baud = static_cast<unsigned>(*baud);
+    }
+    const std::string framing =
+        table.contains("framing") ? required_string(table, "framing", where) : "cobs";
+    if (framing == "cobs") {
+        serial.framing = SerialFraming::cobs;
+        for (const char* key : {"rate_hz", "sample_format"}) {
+            if (table.contains(key)) {
+                throw ConfigError(fmt::format(
+                    "{} {}: only for framing = \"csv\" (COBS devices say it in their HELLO)", where,
+                    key));
+            }
+        }
+        return serial;
+    }
+    if (framing != "csv") {
+        throw ConfigError(fmt::format("{} framing: '{}' is not one of: cobs, csv", where, framing));
+    }
+    serial.framing = SerialFraming::csv;
+    const auto* rate = table.get("rate_hz");
+    const auto rate_hz = rate ? rate->value<double>() : std::nullopt;
+    if (!rate_hz || !(*rate_hz > 0 && *rate_hz <= 100'000)) {
+        throw ConfigError(fmt::format(
+            "{} rate_hz: a CSV board needs its sample rate in Hz (0 to 100000)", where));
+    }
+    serial.rate_hz = *rate_hz;
+    const std::string format =
+        table.contains("sample_format") ? required_string(table, "sample_format", where) : "int32";
+    if (format == "int32") {
+        serial.sample_format = wire::SampleFormat::int32;
+    } else if (format == "float32") {
+        serial.sample_format = wire::SampleFormat::float32;
+    } else {
+        throw ConfigError(
+            fmt::format("{} sample_format: '{}' is not one of: int32, float32", where, format));
+    }
+    return serial;
+}
+
 }  // namespace
+
+std::string_view to_string(Transport transport) {
+    switch (transport) {
+        case Transport::tcp:
+            return "tcp";
+        case Transport::udp:
+            return "udp";
+        case Transport::serial:
+            return "serial";
+    }
+    return "tcp";
+}
+
+wire::Hello csv_device_hello(const DeviceConfig& device) {
+    wire::Hello hello;
+    hello.device_name = device.name;
+    hello.model = "CSV load-cell board";
+    hello.layout = fmt::format("cells{}", device.calibration.channel_count());
+    hello.rate_hz = device.serial ? device.serial->rate_hz : 0.0;
+    hello.sample_format = device.serial ? device.serial->sample_format : wire::SampleFormat::int32;
+    for (std::size_t c = 0; c < device.calibration.channel_count(); ++c) {
+        hello.channel_names.push_back(fmt::format("c{}", c + 1));
+    }
+    return hello;
+}
 
 bool is_safe_identifier(std::string_view text) {
     if (text.empty() || text.size() > 64) {
@@ -102,15 +180,26 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
     config.devices.clear();
     if (const auto* daemon = root["daemon"].as_table()) {
         const std::string where = name + ": [daemon]";
-        reject_unknown_keys(
-            *daemon,
-            {"listen", "device_listen", "data_dir", "flush_interval_ms", "lab", "allow_remote"},
-            where);
+        reject_unknown_keys(*daemon,
+                            {"listen", "device_listen", "udp_listen", "udp_receive_buffer_kib",
+                             "data_dir", "flush_interval_ms", "lab", "allow_remote"},
+                            where);
         if (auto v = (*daemon)["listen"].value<std::string>()) {
             config.http = parse_endpoint(*v, where + " listen");
         }
         if (auto v = (*daemon)["device_listen"].value<std::string>()) {
             config.device_listen = parse_endpoint(*v, where + " device_listen");
+        }
+        if (auto v = (*daemon)["udp_listen"].value<std::string>()) {
+            config.udp_listen = parse_endpoint(*v, where + " udp_listen");
+        }
+        if (const auto* node = daemon->get("udp_receive_buffer_kib")) {
+            const auto kib = node->value<std::int64_t>();
+            if (!kib || *kib < 64 || *kib > 1024 * 1024) {
+                throw ConfigError(fmt::format(
+                    "{} udp_receive_buffer_kib: must be an integer from 64 to 1048576", where));
+            }
+            config.udp_receive_buffer_bytes = static_cast<std::size_t>(*kib) * 1024;
         }
         if (auto v = (*daemon)["data_dir"].value<std::string>()) {
             config.data_dir = *v;
@@ -143,7 +232,10 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
         if (table == nullptr) {
             throw ConfigError(where + ": must be a table");
         }
-        reject_unknown_keys(*table, {"name", "transport", "limb", "calibration"}, where);
+        reject_unknown_keys(*table,
+                            {"name", "transport", "limb", "calibration", "port", "baud", "framing",
+                             "rate_hz", "sample_format"},
+                            where);
         DeviceConfig device;
         device.name = required_string(*table, "name", where);
         if (!is_safe_identifier(device.name)) {
@@ -154,9 +246,24 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
             throw ConfigError(fmt::format("{} name: '{}' is configured twice", where, device.name));
         }
         const std::string transport = required_string(*table, "transport", where);
-        if (transport != "tcp") {
-            throw ConfigError(
-                fmt::format("{} transport: '{}' is not one of: tcp", where, transport));
+        if (transport == "tcp") {
+            device.transport = Transport::tcp;
+        } else if (transport == "udp") {
+            device.transport = Transport::udp;
+        } else if (transport == "serial") {
+            device.transport = Transport::serial;
+            device.serial = parse_serial(*table, where);
+        } else {
+            throw ConfigError(fmt::format("{} transport: '{}' is not one of: tcp, udp, serial",
+                                          where, transport));
+        }
+        if (device.transport != Transport::serial) {
+            for (const char* key : {"port", "baud", "framing", "rate_hz", "sample_format"}) {
+                if (table->contains(key)) {
+                    throw ConfigError(
+                        fmt::format("{} {}: only for transport = \"serial\"", where, key));
+                }
+            }
         }
         if (const auto* limb = table->get("limb")) {
             const auto text = limb->value<std::string>();
@@ -177,6 +284,11 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
         }
         config.devices.push_back(std::move(device));
     }
+    const bool any_udp = std::any_of(config.devices.begin(), config.devices.end(),
+                                     [](const auto& d) { return d.transport == Transport::udp; });
+    if (any_udp && !config.udp_listen) {
+        config.udp_listen = Endpoint{"127.0.0.1", 8752};
+    }
     return config;
 }
 
@@ -191,6 +303,11 @@ DaemonConfig simulated_lab_config() {
         device.calibration = simulated_plate_calibration(std::string("SIM-") + name, false);
         device.calibration_source = "built-in simulated plate calibration";
         config.devices.push_back(std::move(device));
+    }
+    const bool any_udp = std::any_of(config.devices.begin(), config.devices.end(),
+                                     [](const auto& d) { return d.transport == Transport::udp; });
+    if (any_udp && !config.udp_listen) {
+        config.udp_listen = Endpoint{"127.0.0.1", 8752};
     }
     return config;
 }

@@ -22,14 +22,23 @@ namespace hoplab::acquisition {
 namespace asio = boost::asio;
 
 void parse_connect_url(const std::string& url, AmplifierOptions& amplifier) {
-    constexpr std::string_view kTcp = "tcp://";
-    if (!url.starts_with(kTcp)) {
-        throw std::invalid_argument(fmt::format("--connect '{}': expected tcp://HOST:PORT", url));
+    const std::string expected =
+        fmt::format("--connect '{}': expected tcp://HOST:PORT, udp://HOST:PORT or pty", url);
+    if (url == "pty") {
+        amplifier.link = AmplifierLink::pty;
+        return;
     }
-    const std::string rest = url.substr(kTcp.size());
+    if (url.starts_with("tcp://")) {
+        amplifier.link = AmplifierLink::tcp;
+    } else if (url.starts_with("udp://")) {
+        amplifier.link = AmplifierLink::udp;
+    } else {
+        throw std::invalid_argument(expected);
+    }
+    const std::string rest = url.substr(6);
     const auto colon = rest.rfind(':');
     if (colon == std::string::npos || colon == 0) {
-        throw std::invalid_argument(fmt::format("--connect '{}': expected tcp://HOST:PORT", url));
+        throw std::invalid_argument(expected);
     }
     amplifier.host = rest.substr(0, colon);
     if (amplifier.host == "localhost") {
@@ -202,6 +211,11 @@ int run_device_sim(const DeviceSimOptions& options, std::ostream& events) {
                 quit();
             }
         });
+    }
+    if (!amplifier.serial_path().empty()) {
+        // The daemon's [[device]] port for this run.
+        events << nlohmann::json{{"event", "serial"}, {"path", amplifier.serial_path()}}.dump()
+               << std::endl;
     }
     cues.emplace(io, amplifier, options, events, quit);
     cues->start();

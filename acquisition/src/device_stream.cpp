@@ -74,12 +74,41 @@ wire::StreamTracker::Verdict DeviceStream::on_data(std::uint32_t seq, wire::Data
         return verdict;
     }
     if (block.device_time_ns != 0) {
-        clock_.add(block.device_time_ns, host_ns);
+        // A device sends a block once its last sample is taken: pairing the receipt with that
+        // sample's device time leaves only the transport delay in the map's offset, the same for
+        // devices that send blocks of different lengths.
+        const auto last_sample_ns =
+            block.device_time_ns + static_cast<std::int64_t>(std::llround(
+                                       static_cast<double>(block.n_samples - 1) * 1e9 / rate_hz()));
+        clock_.add(last_sample_ns, host_ns);
+        timed_block_index_ = block.first_sample_index;
+        timed_block_device_ns_ = block.device_time_ns;
     }
     next_sample_index_ = block.first_sample_index + block.n_samples;
     push_history(block);
     push_live(block);
     return verdict;
+}
+
+std::optional<std::uint64_t> DeviceStream::sample_index_at(std::int64_t host_ns) const {
+    if (clock_.pairs() < kAlignmentPairs || rate_hz() <= 0) {
+        return std::nullopt;
+    }
+    const auto device_ns = clock_.to_device_ns(host_ns);
+    const double offset =
+        std::round(static_cast<double>(*device_ns - timed_block_device_ns_) * rate_hz() / 1e9);
+    const double index = static_cast<double>(timed_block_index_) + offset;
+    return index <= 0 ? 0 : static_cast<std::uint64_t>(index);
+}
+
+std::optional<std::int64_t> DeviceStream::host_ns_of(std::uint64_t sample_index) const {
+    if (clock_.pairs() < kAlignmentPairs || rate_hz() <= 0) {
+        return std::nullopt;
+    }
+    const double samples =
+        static_cast<double>(sample_index) - static_cast<double>(timed_block_index_);
+    return clock_.to_host_ns(timed_block_device_ns_ +
+                             static_cast<std::int64_t>(std::llround(samples * 1e9 / rate_hz())));
 }
 
 void DeviceStream::count_ring_overrun(std::uint64_t samples) {
@@ -166,6 +195,7 @@ nlohmann::json DeviceStream::status_json(std::uint64_t samples_written) const {
     const auto& c = tracker_.counters();
     nlohmann::json j = {
         {"name", name()},
+        {"transport", to_string(config_.transport)},
         {"connected", connected_},
         {"peer", peer_},
         {"limb", config_.limb ? nlohmann::json(processing::to_string(*config_.limb))

@@ -11,11 +11,11 @@
 int main(int argc, char** argv) {
     using namespace hoplab::acquisition;
     CLI::App app{
-        "hoplabd — the hoplab acquisition daemon: receives force-plate streams over TCP and "
-        "records sessions "
+        "hoplabd — the hoplab acquisition daemon: receives force-plate streams over TCP, UDP "
+        "and serial lines and records sessions "
         "to HDF5, with an HTTP control API and a live WebSocket on loopback."};
     app.set_version_flag("--version", std::string(hoplab::kSoftwareVersion));
-    std::string config_file, listen, device_listen, data_dir, token_file, ready_file;
+    std::string config_file, listen, device_listen, udp_listen, data_dir, token_file, ready_file;
     bool simulate = false;
     bool allow_remote = false;
     int flush_ms = 0;
@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
                    "control API address ADDR:PORT (default 127.0.0.1:8750; port 0 = any)");
     app.add_option("--device-listen", device_listen,
                    "device stream address ADDR:PORT (default 127.0.0.1:8751)");
+    app.add_option("--udp-listen", udp_listen,
+                   "device datagram address ADDR:PORT (default 127.0.0.1:8752 when a configured "
+                   "device uses UDP)");
     app.add_option("--data-dir", data_dir, "folder for session recordings (default ./hoplab-data)");
     app.add_flag("--simulate", simulate,
                  "start two built-in simulated plates (no hardware needed)");
@@ -35,7 +38,7 @@ int main(int argc, char** argv) {
     app.add_option("--flush-ms", flush_ms, "flush cadence of the recording in ms (default 250)")
         ->check(CLI::Range(10, 10000));
     app.add_option("--ready-file", ready_file,
-                   "write {http_port, device_port, pid} as JSON here once listening");
+                   "write {http_port, device_port, udp_port, pid} as JSON here once listening");
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -47,6 +50,9 @@ int main(int argc, char** argv) {
         }
         if (!device_listen.empty()) {
             options.config.device_listen = parse_endpoint(device_listen, "--device-listen");
+        }
+        if (!udp_listen.empty()) {
+            options.config.udp_listen = parse_endpoint(udp_listen, "--udp-listen");
         }
         if (!data_dir.empty()) {
             options.config.data_dir = data_dir;

@@ -1,5 +1,7 @@
 #include <hoplab/acquisition/recorder.hpp>
 
+#include <fmt/format.h>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -74,6 +76,11 @@ void Recorder::run() {
                 Overloaded{[](std::monostate&) {}, [this](SessionOpen& c) { handle(c); },
                            [this](RawBlock& c) { handle(c); }, [this](Gap& c) { handle(c); },
                            [this](Tare& c) { handle(c); }, [this](TrialBegin& c) { handle(c); },
+                           [this](TrialStopAt& c) {
+                               if (trial_) {
+                                   trial_->stop_sample_index = std::move(c.stop_sample_index);
+                               }
+                           },
                            [this](TrialEnd& c) { handle(c); },
                            [this](SessionClose& c) { handle(c); },
                            [this](FlushTick&) {
@@ -160,15 +167,32 @@ void Recorder::handle(RawBlock& command) {
         if (!trial_) {
             return;
         }
+        // The part of the block inside the trial's sample range.
+        const std::uint64_t first = command.block.first_sample_index;
+        const auto& starts = trial_->start.start_sample_index;
+        const std::uint64_t start = command.device < starts.size() ? starts[command.device] : 0;
+        const std::uint64_t stop =
+            trial_->stop_sample_index ? (*trial_->stop_sample_index)[command.device] : first + n;
+        const std::uint64_t from = std::max(first, start);
+        const std::uint64_t to = std::min(first + n, stop);
+        if (to <= from) {
+            return;
+        }
+        const auto skip = static_cast<std::size_t>(from - first);
+        const auto take = static_cast<std::size_t>(to - from);
         // Calibrate once here; the same wrenches go to the file and to the end-of-trial analysis.
         const auto& calibration = calibrations_[command.device];
         const std::size_t channels = calibration.channel_count();
-        scratch_wrenches_.resize(n);
-        scratch_raw_.resize(n * channels);
+        scratch_wrenches_.resize(take);
+        scratch_raw_.resize(take * channels);
+        const auto begin = static_cast<std::ptrdiff_t>(skip * channels);
+        const auto end = static_cast<std::ptrdiff_t>((skip + take) * channels);
         if (!command.values.empty()) {
-            std::copy(command.values.begin(), command.values.end(), scratch_raw_.begin());
+            std::copy(command.values.begin() + begin, command.values.begin() + end,
+                      scratch_raw_.begin());
         } else {
-            std::copy(command.counts.begin(), command.counts.end(), scratch_raw_.begin());
+            std::copy(command.counts.begin() + begin, command.counts.begin() + end,
+                      scratch_raw_.begin());
         }
         calibration.to_wrenches(scratch_raw_, scratch_wrenches_);
         writer_->append_trial_force(command.device, scratch_wrenches_);
@@ -187,6 +211,24 @@ void Recorder::handle(RawBlock& command) {
 void Recorder::handle(Gap& command) {
     if (!writer_ || command.device >= devices_.size()) {
         return;
+    }
+    if (trial_) {
+        const auto& starts = trial_->start.start_sample_index;
+        const std::uint64_t start = command.device < starts.size() ? starts[command.device] : 0;
+        const bool before_stop =
+            !trial_->stop_sample_index ||
+            command.gap.first_missing_index < (*trial_->stop_sample_index)[command.device];
+        if (command.gap.first_missing_index + command.gap.count >= start && before_stop) {
+            const auto& name = devices_[command.device].name;
+            trial_->losses.push_back(
+                command.gap.count == 0
+                    ? fmt::format("device '{}' restarted during the trial ({})", name,
+                                  command.gap.reason)
+                    : fmt::format("device '{}' lost {} samples from sample {} during the trial "
+                                  "({}): its force is not contiguous there",
+                                  name, command.gap.count, command.gap.first_missing_index,
+                                  command.gap.reason));
+        }
     }
     try {
         writer_->record_gap(command.device, command.gap);
@@ -227,7 +269,8 @@ void Recorder::handle(TrialBegin& command) {
         return;
     }
     trial_.emplace(OpenTrial{command.trial, command.settings,
-                             std::vector<processing::PlateSeries>(devices_.size())});
+                             std::vector<processing::PlateSeries>(devices_.size()), std::nullopt,
+                             {}});
     RecorderReply result;
     result.file = writer_->path();
     reply(command.done, std::move(result));
@@ -271,6 +314,8 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
                 processing::analyze_trial(fz, devices_.front().rate_hz, trial_->start.protocol,
                                           limb, trial_->settings, plate);
             analysis.id = trial_->start.id;
+            analysis.quality_flags.insert(analysis.quality_flags.end(), trial_->losses.begin(),
+                                          trial_->losses.end());
             analysis.source = writer_->path().filename().string();
             for (const auto& contact : analysis.contacts) {
                 end.events.push_back({"touchdown", contact.start_s});
@@ -285,6 +330,7 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
             result.analysis_error = error.what();
         }
     }
+    result.losses = trial_->losses;
     if (end.status.empty()) {
         end.status = "complete";
     }

@@ -344,17 +344,17 @@ void SessionController::start_trial(const json& request, ApiCallback done) {
         return done(ApiResult::error(
             409, fmt::format("no plate is assigned to the {} limb", processing::to_string(limb))));
     }
-    Trial trial{fmt::format("trial-{:03d}", session_->trials_started + 1), *protocol, limb,
-                utc_now()};
+    Trial trial{
+        fmt::format("trial-{:03d}", session_->trials_started + 1), *protocol, limb, utc_now(), {}};
     recording::TrialStart start;
     start.id = trial.id;
     start.protocol = trial.protocol;
     start.limb = trial.limb;
     start.start_utc = trial.start_utc;
     start.notes = notes;
-    for (const auto& device : devices_) {
-        start.start_sample_index.push_back(device.next_sample_index());
-    }
+    const auto boundary = aligned_boundary();
+    start.start_sample_index = boundary.sample_index;
+    trial.alignment = boundary.by_device_clocks ? "device clocks" : "arrival";
     processing::AnalysisSettings settings;
     settings.body_mass_kg = session_->mass_kg;
     trial_busy_ = true;
@@ -369,7 +369,8 @@ void SessionController::start_trial(const json& request, ApiCallback done) {
         const json summary = {{"id", trial.id},
                               {"protocol", processing::to_string(trial.protocol)},
                               {"limb", processing::to_string(trial.limb)},
-                              {"start_utc", trial.start_utc}};
+                              {"start_utc", trial.start_utc},
+                              {"alignment", trial.alignment}};
         pending_live_events_.push_back(json{{"type", "trial_started"}, {"trial", summary}});
         spdlog::info("{} started: {} {}", trial.id, summary["protocol"].get<std::string>(),
                      summary["limb"].get<std::string>());
@@ -380,17 +381,83 @@ void SessionController::start_trial(const json& request, ApiCallback done) {
     }
 }
 
+SessionController::Boundary SessionController::aligned_boundary() const {
+    // The boundary instant: now, or later if a connected device's next sample maps later, so that
+    // no device's boundary falls among samples already handed to the recorder.
+    std::int64_t instant = steady_now_ns();
+    bool by_clocks = true;
+    for (const auto& device : devices_) {
+        if (!device.connected()) {
+            continue;
+        }
+        const auto next = device.host_ns_of(device.next_sample_index());
+        if (!next) {
+            by_clocks = false;
+            break;
+        }
+        instant = std::max(instant, *next);
+    }
+    Boundary boundary{{}, by_clocks};
+    for (const auto& device : devices_) {
+        std::uint64_t index = device.next_sample_index();
+        if (by_clocks && device.connected()) {
+            index = std::max(index, device.sample_index_at(instant).value_or(index));
+        }
+        boundary.sample_index.push_back(index);
+    }
+    return boundary;
+}
+
 void SessionController::stop_trial(ApiCallback done) {
     if (!trial_ || trial_busy_) {
         return done(ApiResult::error(409, "no trial is recording"));
     }
-    recording::TrialEnd end;
-    end.stop_utc = utc_now();
-    for (const auto& device : devices_) {
-        end.stop_sample_index.push_back(device.next_sample_index());
-    }
-    end.status = "complete";
     trial_busy_ = true;
+    auto stop = aligned_boundary().sample_index;
+    // Nothing at or after the stop indices enters the trial while the devices catch up to them.
+    if (!recorder_.submit(Recorder::TrialStopAt{stop})) {
+        trial_busy_ = false;
+        return done(ApiResult::error(503, "the recorder is overloaded; try the stop again"));
+    }
+    const std::string stop_utc = utc_now();
+    auto timer = std::make_shared<boost::asio::steady_timer>(executor_);
+    const auto deadline = std::chrono::steady_clock::now() + kStopCatchUp;
+    auto wait = std::make_shared<std::function<void()>>();
+    *wait = [this, timer, deadline, wait, stop, stop_utc, done]() mutable {
+        bool behind = false;
+        for (std::size_t i = 0; i < devices_.size(); ++i) {
+            behind =
+                behind || (devices_[i].connected() && devices_[i].next_sample_index() < stop[i]);
+        }
+        if (behind && std::chrono::steady_clock::now() < deadline) {
+            timer->expires_after(std::chrono::milliseconds(2));
+            timer->async_wait([wait](boost::system::error_code ec) {
+                if (!ec) {
+                    (*wait)();
+                }
+            });
+            return;
+        }
+        for (std::size_t i = 0; i < devices_.size(); ++i) {
+            if (devices_[i].next_sample_index() < stop[i]) {
+                spdlog::warn("{}: device '{}' delivered up to sample {} of {} by the stop",
+                             trial_->id, devices_[i].name(), devices_[i].next_sample_index(),
+                             stop[i]);
+                stop[i] = devices_[i].next_sample_index();
+            }
+        }
+        finish_stop(std::move(stop), stop_utc, done);
+        *wait = nullptr;  // releases the closure's hold on itself
+    };
+    (*wait)();
+}
+
+void SessionController::finish_stop(std::vector<std::uint64_t> stop, const std::string& stop_utc,
+                                    ApiCallback done) {
+    recording::TrialEnd end;
+    end.stop_utc = stop_utc;
+    end.stop_sample_index = std::move(stop);
+    end.status = "complete";
     Recorder::TrialEnd command{end, {}};
     command.done = on_executor([this, done](RecorderReply reply) {
         trial_busy_ = false;
@@ -409,6 +476,7 @@ void SessionController::stop_trial(ApiCallback done) {
         if (!reply.analysis_error.empty()) {
             body["analysis_error"] = reply.analysis_error;
         }
+        body["losses"] = reply.losses;
         pending_live_events_.push_back(
             json{{"type", "trial_stopped"}, {"trial", summary}, {"analysis", body["analysis"]}});
         spdlog::info("{} stopped", trial.id);
@@ -575,6 +643,7 @@ json SessionController::status() const {
         {"recorder",
          {{"queued", recorder_.queued()}, {"error", failure ? json(*failure) : json(nullptr)}}},
         {"blocks_without_session", blocks_without_session_},
+        {"listeners", listener_status_ ? listener_status_() : json(nullptr)},
         {"rejected_connections", json(rejected_connections_)}};
 }
 
@@ -655,6 +724,13 @@ void SessionController::publish_live(const LivePublisher& publish) {
     }
     for (auto& event : pending_live_events_) {
         publish(event.dump());
+    }
+    pending_live_events_.clear();
+}
+
+void SessionController::discard_live() {
+    for (auto& device : devices_) {
+        device.take_live_bins();
     }
     pending_live_events_.clear();
 }

@@ -10,7 +10,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -18,6 +24,7 @@ namespace hoplab::acquisition {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using asio::ip::udp;
 
 constexpr double kStandardGravity = 9.80665;  // m/s², what a known weight of m kg exerts per kg
 
@@ -108,6 +115,44 @@ SimulatedAmplifier::SimulatedAmplifier(asio::io_context& io, AmplifierOptions op
             "SIM-" + name, true, options_.fz_gain_n_per_count, options_.fz_offset_counts);
         plates_.push_back(std::move(plate));
     }
+    if (options_.link == AmplifierLink::pty) {
+        open_pty();
+    }
+}
+
+SimulatedAmplifier::~SimulatedAmplifier() = default;
+
+void SimulatedAmplifier::open_pty() {
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+        const std::string why = std::strerror(errno);
+        if (master >= 0) {
+            ::close(master);
+        }
+        throw std::runtime_error("cannot create a pseudo-terminal: " + why);
+    }
+    pty_path_ = ::ptsname(master);
+    pty_master_.emplace(io_, master);
+    // Raw mode before the daemon opens it (a cooked line discipline would echo and rewrite bytes).
+    // Closing the slave again leaves the line hung up until the daemon opens it: that is how
+    // the amplifier sees the cable plugged in (pty_line_up()).
+    const int slave = ::open(pty_path_.c_str(), O_RDWR | O_NOCTTY);
+    termios raw{};
+    if (slave < 0 || ::tcgetattr(slave, &raw) != 0) {
+        const std::string why = std::strerror(errno);
+        if (slave >= 0) {
+            ::close(slave);
+        }
+        throw std::runtime_error(pty_path_ + ": " + why);
+    }
+    ::cfmakeraw(&raw);
+    ::tcsetattr(slave, TCSANOW, &raw);
+    ::close(slave);
+}
+
+bool SimulatedAmplifier::pty_line_up() {
+    pollfd line{pty_master_->native_handle(), POLLOUT, 0};
+    return ::poll(&line, 1, 0) >= 0 && (line.revents & POLLHUP) == 0;
 }
 
 void SimulatedAmplifier::start() {
@@ -119,9 +164,12 @@ void SimulatedAmplifier::stop() {
     timer_.cancel();
     // While streaming, the loop notices `stopping_` at its next block and says goodbye; a pending
     // connect is aborted.
+    boost::system::error_code ignored;
     if (socket_ && !connected_) {
-        boost::system::error_code ignored;
         socket_->close(ignored);
+    }
+    if (pty_master_) {
+        pty_master_->cancel(ignored);  // a write waiting for a reader that never comes
     }
 }
 
@@ -233,8 +281,46 @@ void SimulatedAmplifier::complete_performances() {
 }
 
 asio::awaitable<void> SimulatedAmplifier::run() {
-    const tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
     boost::system::error_code ec;
+    if (options_.link == AmplifierLink::udp) {
+        udp_socket_.emplace(io_);
+        udp_socket_->connect(udp::endpoint(asio::ip::make_address(options_.host), options_.port),
+                             ec);
+        if (ec) {
+            spdlog::error("simulated amplifier: udp://{}:{}: {}", options_.host, options_.port,
+                          ec.message());
+            co_return;
+        }
+    }
+    if (options_.link == AmplifierLink::udp) {
+        connected_ = true;
+        ++connections_;
+        co_await stream_until_disconnected();
+        say_goodbye();
+        connected_ = false;
+        co_return;
+    }
+    if (options_.link == AmplifierLink::pty) {
+        // Like a board on a UART: it streams while a receiver holds the line open and pauses
+        // (sampling nothing) while nobody does, saying HELLO again when the line comes back.
+        while (!stopping_) {
+            if (!pty_line_up()) {
+                timer_.expires_after(std::chrono::milliseconds(20));
+                co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;
+            }
+            connected_ = true;
+            ++connections_;
+            const bool keep_going = co_await stream_until_disconnected();
+            connected_ = false;
+            if (!keep_going) {
+                say_goodbye();
+                break;
+            }
+        }
+        co_return;
+    }
+    const tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
     while (!stopping_) {
         socket_.emplace(io_);
         co_await socket_->async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
@@ -246,28 +332,46 @@ asio::awaitable<void> SimulatedAmplifier::run() {
         socket_->set_option(tcp::no_delay(true), ec);
         connected_ = true;
         ++connections_;
-        const bool keep_going = co_await stream_until_disconnected(*socket_);
+        const bool keep_going = co_await stream_until_disconnected();
         connected_ = false;
         if (!keep_going) {
             break;
         }
     }
     if (socket_ && socket_->is_open()) {
-        // Say goodbye so the daemon logs a clean disconnect rather than a reset.
-        for (std::size_t p = 0; p < plates_.size(); ++p) {
-            wire::Message bye;
-            bye.stream_id = static_cast<std::uint32_t>(p + 1);
-            bye.seq = plates_[p].seq++;
-            bye.body = wire::Bye{};
-            const auto bytes = wire::encode(bye);
-            asio::write(*socket_, asio::buffer(bytes), ec);
-        }
+        say_goodbye();
         socket_->close(ec);
     }
 }
 
-asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected(tcp::socket& socket) {
+// The daemon logs a clean disconnect rather than a reset or a timeout.
+void SimulatedAmplifier::say_goodbye() {
+    Messages byes;
+    for (std::size_t p = 0; p < plates_.size(); ++p) {
+        wire::Message bye;
+        bye.stream_id = static_cast<std::uint32_t>(p + 1);
+        bye.seq = plates_[p].seq++;
+        bye.body = wire::Bye{};
+        byes.push_back(wire::encode(bye));
+    }
     boost::system::error_code ec;
+    for (const auto& bytes : byes) {
+        if (socket_ && socket_->is_open()) {
+            asio::write(*socket_, asio::buffer(bytes), ec);
+        } else if (udp_socket_) {
+            udp_socket_->send(asio::buffer(bytes), 0, ec);
+        } else if (pty_master_) {
+            // Never blocks: with nobody reading a full line, the goodbye is simply not sent.
+            auto framed = wire::cobs_encode(bytes);
+            framed.push_back(0);
+            pty_master_->non_blocking(true, ec);
+            pty_master_->write_some(asio::buffer(framed), ec);
+        }
+    }
+}
+
+SimulatedAmplifier::Messages SimulatedAmplifier::hellos() {
+    Messages messages;
     for (std::size_t p = 0; p < plates_.size(); ++p) {
         wire::Hello hello;
         hello.device_name = plates_[p].name;
@@ -282,31 +386,78 @@ asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected(tcp::socket&
         message.stream_id = static_cast<std::uint32_t>(p + 1);
         message.seq = plates_[p].seq++;
         message.body = hello;
-        const auto bytes = wire::encode(message);
-        co_await asio::async_write(socket, asio::buffer(bytes),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-            co_return !stopping_;
-        }
+        messages.push_back(wire::encode(message));
+    }
+    return messages;
+}
+
+asio::awaitable<bool> SimulatedAmplifier::send(const Messages& messages) {
+    boost::system::error_code ec;
+    wire_bytes_.clear();
+    switch (options_.link) {
+        case AmplifierLink::tcp:
+            for (const auto& m : messages) {
+                wire_bytes_.insert(wire_bytes_.end(), m.begin(), m.end());
+            }
+            co_await asio::async_write(*socket_, asio::buffer(wire_bytes_),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            break;
+        case AmplifierLink::udp:
+            for (const auto& m : messages) {
+                // Nobody listening yet (ICMP port unreachable) loses the datagram, as on a LAN.
+                udp_socket_->send(asio::buffer(m), 0, ec);
+                if (ec == asio::error::connection_refused) {
+                    ec.clear();
+                }
+                if (ec) {
+                    break;
+                }
+            }
+            break;
+        case AmplifierLink::pty:
+            for (const auto& m : messages) {
+                const auto framed = wire::cobs_encode(m);
+                wire_bytes_.insert(wire_bytes_.end(), framed.begin(), framed.end());
+                wire_bytes_.push_back(0);
+            }
+            co_await asio::async_write(*pty_master_, asio::buffer(wire_bytes_),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            break;
+    }
+    if (ec) {
+        spdlog::warn("simulated amplifier: link lost: {}", ec.message());
+    }
+    co_return !ec;
+}
+
+asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected() {
+    if (!co_await send(hellos())) {
+        co_return !stopping_;
     }
     const auto period = std::chrono::nanoseconds(
         static_cast<std::int64_t>(std::llround(1e9 * options_.block_samples / options_.rate_hz)));
+    const auto blocks_per_second = static_cast<std::uint64_t>(
+        std::max(1.0, std::round(options_.rate_hz / options_.block_samples)));
     auto deadline = std::chrono::steady_clock::now();
-    std::vector<std::uint8_t> batch;
-    while (!stopping_) {
+    Messages batch;
+    boost::system::error_code ec;
+    for (std::uint64_t block = 1; !stopping_; ++block) {
         deadline += period;
         batch.clear();
+        if (options_.link != AmplifierLink::tcp && block % blocks_per_second == 0) {
+            batch = hellos();
+        }
         for (std::size_t p = 0; p < plates_.size(); ++p) {
             const auto samples = static_cast<std::uint64_t>(options_.block_samples);
             damaged(p, next_block(p), samples, batch);
         }
-        co_await asio::async_write(socket, asio::buffer(batch),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-            spdlog::warn("simulated amplifier: connection lost: {}", ec.message());
+        if (!co_await send(batch)) {
             co_return !stopping_;
         }
         complete_performances();
+        if (options_.link == AmplifierLink::pty && !pty_line_up()) {
+            co_return !stopping_;  // the receiver closed the line
+        }
         timer_.expires_at(deadline);
         co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -314,17 +465,15 @@ asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected(tcp::socket&
 }
 
 void SimulatedAmplifier::damaged(std::size_t plate_index, std::vector<std::uint8_t> message,
-                                 std::uint64_t samples, std::vector<std::uint8_t>& out) {
+                                 std::uint64_t samples, Messages& out) {
     auto& plate = plates_[plate_index];
-    const auto send = [&out](const std::vector<std::uint8_t>& bytes) {
-        out.insert(out.end(), bytes.begin(), bytes.end());
-    };
+    const auto put = [&out](const std::vector<std::uint8_t>& bytes) { out.push_back(bytes); };
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     const auto& d = options_.damage;
     // The message after a reordered one goes intact, then the held one (which arrives late).
     if (plate.held) {
-        send(message);
-        send(*plate.held);
+        put(message);
+        put(*plate.held);
         plate.held.reset();
         auto& seen = plate.damage;
         seen.reordered_messages += 1;
@@ -338,7 +487,7 @@ void SimulatedAmplifier::damaged(std::size_t plate_index, std::vector<std::uint8
     }
     // The first message sets the receiver's expectations (docs/protocol.md §6): it goes intact.
     if (!d.any() || plate.messages_sent <= 1) {
-        send(message);
+        put(message);
         return;
     }
     const double r = uniform(damage_random_);
@@ -351,7 +500,7 @@ void SimulatedAmplifier::damaged(std::size_t plate_index, std::vector<std::uint8
         // A payload byte: the header is intact, so the receiver stays in step and counts a CRC
         // failure; the samples are lost.
         message.at(24) ^= 0x5a;
-        send(message);
+        put(message);
         plate.damage.corrupted_messages += 1;
         plate.damage_pending.corrupted_samples += samples;
         return;
@@ -361,7 +510,7 @@ void SimulatedAmplifier::damaged(std::size_t plate_index, std::vector<std::uint8
         plate.held_samples = samples;
         return;
     }
-    send(message);
+    put(message);
     // An intact message in order: every earlier drop and corruption is now visible as a gap.
     auto& seen = plate.damage;
     const auto& pending = plate.damage_pending;
@@ -370,7 +519,7 @@ void SimulatedAmplifier::damaged(std::size_t plate_index, std::vector<std::uint8
     seen.corrupted_samples += pending.corrupted_samples;
     plate.damage_pending = DamageCounts{};
     if (r < d.drop + d.corrupt + d.reorder + d.duplicate) {
-        send(message);
+        put(message);
         seen.duplicated_messages += 1;
     }
 }
@@ -403,6 +552,9 @@ nlohmann::json SimulatedAmplifier::summary() const {
     }
     return {{"event", "summary"},
             {"rate_hz", options_.rate_hz},
+            {"link", options_.link == AmplifierLink::tcp   ? "tcp"
+                     : options_.link == AmplifierLink::udp ? "udp"
+                                                           : "pty"},
             {"connections", connections_},
             {"performances", performances_},
             {"plates", plates}};

@@ -12,7 +12,7 @@ namespace hoplab::cli {
 void add_device_sim_command(CLI::App& app, int& exit_code) {
     struct Options {
         std::string connect, protocol = "repeated-hops", limb = "left", weaker = "right";
-        int plates = 2;
+        int plates = 2, block_samples = 20;
         double rate_hz = 1000, asymmetry_pct = 0, mass_kg = 75, duration_s = 0;
         std::uint64_t seed = 1;
         bool perform = false;
@@ -27,8 +27,14 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
                                        "[left|right|both] [PROTOCOL]', 'load KG [X_M Y_M]', "
                                        "'unload', 'status', 'quit'. "
                                        "Events and a final summary are JSON lines on stdout.");
-    command->add_option("--connect", o->connect, "tcp://HOST:PORT of hoplabd's device port")
+    command
+        ->add_option("--connect", o->connect,
+                     "tcp://HOST:PORT (hoplabd's device port), udp://HOST:PORT (its UDP port), or "
+                     "pty (a new pseudo-terminal: its path is printed for the daemon's serial "
+                     "[[device]] port)")
         ->required();
+    command->add_option("--block", o->block_samples, "samples per DATA message (default 20)")
+        ->check(CLI::Range(1, 1000));
     command->add_option("--plates", o->plates, "number of plates (1 or 2; plate 1 is left)")
         ->check(CLI::Range(1, 2));
     command->add_option("--rate", o->rate_hz, "sample rate in Hz (default 1000)")
@@ -70,6 +76,7 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         acquisition::parse_connect_url(o->connect, options.amplifier);
         options.amplifier.plates = o->plates;
         options.amplifier.rate_hz = o->rate_hz;
+        options.amplifier.block_samples = o->block_samples;
         options.amplifier.seed = o->seed;
         options.amplifier.fz_gain_n_per_count = o->plate_gain;
         options.amplifier.fz_offset_counts = o->plate_offset;

@@ -78,5 +78,62 @@ TEST(DaemonConfig, NamesTheBadKeyAndValue) {
     std::filesystem::remove_all(dir);
 }
 
+// The transports' keys: what each device uses, and every misuse named with its key and value.
+TEST(DaemonConfig, TransportsAndTheirKeys) {
+    const auto dir = testing::fresh_directory("config-transports");
+    write(dir / "plate.toml", simulated_lab_config().devices.front().calibration.to_toml());
+    const std::string calibration = "calibration = \"plate.toml\"\n";
+    write(dir / "lab.toml",
+          "[daemon]\nudp_receive_buffer_kib = 4096\n"
+          "[[device]]\nname = \"a\"\ntransport = \"udp\"\n" +
+              calibration +
+              "[[device]]\nname = \"b\"\ntransport = \"serial\"\n"
+              "port = \"/dev/ttyACM0\"\nbaud = 921600\n" +
+              calibration +
+              "[[device]]\nname = \"c\"\ntransport = \"serial\"\n"
+              "port = \"/dev/ttyUSB0\"\nframing = \"csv\"\nrate_hz = 80.0\n"
+              "sample_format = \"float32\"\n" +
+              calibration);
+    const auto config = load_daemon_config(dir / "lab.toml");
+    ASSERT_EQ(config.devices.size(), 3u);
+    EXPECT_EQ(config.devices[0].transport, Transport::udp);
+    ASSERT_TRUE(config.udp_listen.has_value());  // a UDP device implies the default listener
+    EXPECT_EQ(config.udp_listen->port, 8752);
+    EXPECT_EQ(config.udp_receive_buffer_bytes, 4096u * 1024u);
+    EXPECT_EQ(config.devices[1].serial->port, "/dev/ttyACM0");
+    EXPECT_EQ(config.devices[1].serial->baud, 921600u);
+    EXPECT_EQ(config.devices[1].serial->framing, SerialFraming::cobs);
+    EXPECT_EQ(config.devices[2].serial->framing, SerialFraming::csv);
+    const auto hello = csv_device_hello(config.devices[2]);
+    EXPECT_EQ(hello.device_name, "c");
+    EXPECT_EQ(hello.rate_hz, 80.0);
+    EXPECT_EQ(hello.sample_format, wire::SampleFormat::float32);
+    EXPECT_EQ(hello.channel_names.size(), 6u);
+
+    const auto refused = [&](const std::string& device, const std::string& expected) {
+        write(dir / "bad.toml", "[[device]]\nname = \"x\"\n" + device + calibration);
+        try {
+            load_daemon_config(dir / "bad.toml");
+            ADD_FAILURE() << "accepted: " << device;
+        } catch (const ConfigError& error) {
+            EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+        }
+    };
+    refused("transport = \"usb\"\n", "transport: 'usb' is not one of: tcp, udp, serial");
+    refused("transport = \"serial\"\n", "missing key 'port'");
+    refused("transport = \"serial\"\nport = \"ttyACM0\"\n",
+            "port: 'ttyACM0' must be an absolute device path");
+    refused("transport = \"serial\"\nport = \"/dev/ttyACM0\"\nbaud = 12\n",
+            "baud: must be an integer from 300 to 4000000");
+    refused("transport = \"serial\"\nport = \"/dev/ttyACM0\"\nframing = \"slip\"\n",
+            "framing: 'slip' is not one of: cobs, csv");
+    refused("transport = \"serial\"\nport = \"/dev/ttyACM0\"\nframing = \"csv\"\n",
+            "rate_hz: a CSV board needs its sample rate");
+    refused("transport = \"serial\"\nport = \"/dev/ttyACM0\"\nrate_hz = 80.0\n",
+            "rate_hz: only for framing = \"csv\"");
+    refused("transport = \"tcp\"\nport = \"/dev/ttyACM0\"\n",
+            "port: only for transport = \"serial\"");
+}
+
 }  // namespace
 }  // namespace hoplab::acquisition

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "support/daemon_process.hpp"
 
 namespace hoplab::acquisition {
@@ -64,6 +66,41 @@ TEST(DiskFull, TheTrialEndsWithAnErrorAndEarlierTrialsStayIntact) {
     const auto force = reader.trial_force(trials[0].id, trials[0].devices.front());
     EXPECT_EQ(force.samples.size(), trials[0].samples);
     EXPECT_TRUE(reader.trial_analysis_json(trials[0].id).has_value());
+    std::filesystem::remove_all(dir);
+}
+
+// The data folder becomes unusable between sessions (here: replaced by a regular file, since the
+// tests run as root and permissions would not stop them): the next session is refused with the
+// path and the reason, the daemon keeps serving, and the session recorded before stays intact.
+TEST(UnwritableDataFolder, TheNextSessionIsRefusedWithThePathAndEarlierFilesStayIntact) {
+    const auto dir = testing::fresh_directory("unwritable");
+    testing::DaemonProcess daemon(dir, {"--simulate"});
+    daemon.wait_for_devices();
+    auto api = daemon.client();
+    ASSERT_EQ(api.post("/api/v1/sessions", {{"athlete_id", "before"}}).status, 201u);
+    ASSERT_EQ(api.post("/api/v1/trials/start", {{"protocol", "quiet-stance"}}).status, 201u);
+    std::this_thread::sleep_for(800ms);
+    ASSERT_EQ(api.post("/api/v1/trials/stop").status, 200u);
+    const auto closed = api.del("/api/v1/sessions/current");
+    ASSERT_EQ(closed.status, 200u) << closed.body.dump();
+    const std::filesystem::path recorded = closed.body["file"].get<std::string>();
+
+    std::filesystem::rename(dir / "data", dir / "data-kept");
+    std::ofstream(dir / "data") << "not a folder\n";
+    const auto refused = api.post("/api/v1/sessions", {{"athlete_id", "after"}});
+    std::printf("refused: %d %s\n", static_cast<int>(refused.status), refused.body.dump().c_str());
+    EXPECT_GE(refused.status, 500u) << refused.body.dump();
+    const std::string error = refused.body.value("error", "");
+    EXPECT_NE(error.find((dir / "data").string()), std::string::npos) << error;
+    EXPECT_EQ(api.get("/api/v1/status").status, 200u);
+    EXPECT_TRUE(api.get("/api/v1/status").body["session"].is_null());
+    // A trial cannot start without the session.
+    EXPECT_EQ(api.post("/api/v1/trials/start", {{"protocol", "quiet-stance"}}).status, 409u);
+
+    const recording::SessionReader reader(dir / "data-kept" / recorded.filename());
+    ASSERT_EQ(reader.trials().size(), 1u);
+    EXPECT_EQ(reader.trials()[0].status, "complete");
+    EXPECT_TRUE(reader.closed_utc().has_value());
     std::filesystem::remove_all(dir);
 }
 

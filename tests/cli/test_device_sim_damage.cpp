@@ -1,9 +1,14 @@
 // `hoplab device-sim` damages its own DATA messages (drop, corrupt, duplicate, reorder) and says
 // what it did; a real hoplabd's per-stream accounting must equal that summary exactly
-// (docs/protocol.md §6), and accepted + lost samples must equal what the device sent.
+// (docs/protocol.md §6), and accepted + lost samples must equal what the device sent — over each
+// transport: a TCP connection, UDP datagrams, and COBS frames on a pseudo-terminal opened as a
+// serial port.
+#include <hoplab/acquisition/simulated_plate.hpp>
 #include <hoplab/cli/child_process.hpp>
 
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "support/daemon_process.hpp"
 
@@ -12,30 +17,76 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(DeviceSimDamage, DaemonCountersEqualTheSimulatorsSummary) {
-    const auto dir = testing::fresh_directory("damage");
-    testing::DaemonProcess daemon(dir);
-    ChildProcess sim(ChildProcess::Options{
-        HOPLAB_PATH,
-        {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
-         "--duration", "4", "--drop", "0.05", "--corrupt", "0.03", "--duplicate", "0.04",
-         "--reorder", "0.03", "--damage-seed", "11"},
-        dir / "device-sim.log",
-        true,
-        true,
-        {}});
+// A daemon configuration for the simulator's two plates on `transport` (serial: `serial_path`),
+// with their factory calibrations written beside it.
+std::filesystem::path write_simulated_lab(const std::filesystem::path& dir,
+                                          const std::string& transport,
+                                          const std::string& serial_path = {}) {
+    std::ofstream config(dir / "lab.toml");
+    for (const std::string name : {"left", "right"}) {
+        std::ofstream(dir / (name + ".toml"))
+            << acquisition::simulated_plate_calibration("SIM-" + name, false).to_toml();
+        config << "[[device]]\nname = \"" << name << "\"\ntransport = \"" << transport
+               << "\"\nlimb = \"" << name << "\"\ncalibration = \"" << name << ".toml\"\n";
+        if (transport == "serial") {
+            config << "port = \"" << serial_path << "\"\nbaud = 921600\n";
+        }
+    }
+    return dir / "lab.toml";
+}
+
+class DeviceSimDamage : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DeviceSimDamage, DaemonCountersEqualTheSimulatorsSummary) {
+    const std::string transport = GetParam();
+    const auto dir = testing::fresh_directory("damage-" + transport);
+    const std::vector<std::string> damage_switches{"--duration", "4",    "--drop",        "0.05",
+                                                   "--corrupt",  "0.03", "--duplicate",   "0.04",
+                                                   "--reorder",  "0.03", "--damage-seed", "11"};
+    const auto start_sim = [&](const std::string& url) {
+        std::vector<std::string> arguments{"device-sim", "--connect", url};
+        arguments.insert(arguments.end(), damage_switches.begin(), damage_switches.end());
+        return std::make_unique<ChildProcess>(
+            ChildProcess::Options{HOPLAB_PATH, arguments, dir / "device-sim.log", true, true, {}});
+    };
+    std::unique_ptr<ChildProcess> sim;
+    std::optional<testing::DaemonProcess> daemon;
+    if (transport == "tcp") {
+        daemon.emplace(dir);
+        sim = start_sim("tcp://127.0.0.1:" + std::to_string(daemon->device_port()));
+    } else if (transport == "udp") {
+        daemon.emplace(dir, std::vector<std::string>{"--config", write_simulated_lab(dir, "udp"),
+                                                     "--udp-listen", "127.0.0.1:0"});
+        ASSERT_NE(daemon->udp_port(), 0);
+        sim = start_sim("udp://127.0.0.1:" + std::to_string(daemon->udp_port()));
+    } else {
+        // The simulator makes the pseudo-terminal and names it; the daemon then opens it.
+        sim = start_sim("pty");
+        const auto line = sim->read_line(10s);
+        ASSERT_TRUE(line.has_value()) << "device-sim printed no serial path";
+        const auto event = nlohmann::json::parse(*line);
+        ASSERT_EQ(event["event"], "serial") << *line;
+        daemon.emplace(dir, std::vector<std::string>{
+                                "--config", write_simulated_lab(dir, "serial", event["path"])});
+    }
     nlohmann::json summary;
-    while (auto line = sim.read_line(15s)) {
+    while (auto line = sim->read_line(15s)) {
         const auto event = nlohmann::json::parse(*line, nullptr, false);
         if (!event.is_discarded() && event.value("event", "") == "summary") {
             summary = event;
         }
     }
-    ASSERT_EQ(sim.wait(10s), 0);
+    ASSERT_EQ(sim->wait(10s), 0);
     ASSERT_TRUE(summary.contains("plates")) << "no summary from device-sim";
+    EXPECT_EQ(summary["link"], transport == "serial" ? "pty" : transport);
     // Let the daemon read what is still in its socket.
     std::this_thread::sleep_for(300ms);
-    const auto status = daemon.client().get("/api/v1/status").body;
+    const auto status = daemon->client().get("/api/v1/status").body;
+    if (transport == "udp") {
+        const auto& udp = status["listeners"]["udp"];
+        EXPECT_GT(udp["datagrams"].get<std::uint64_t>(), 0u) << udp.dump();
+        EXPECT_EQ(udp["ignored_datagrams"].get<std::uint64_t>(), 0u) << udp.dump();
+    }
     ASSERT_EQ(summary["plates"].size(), 2u);
     for (const auto& plate : summary["plates"]) {
         const auto& damage = plate["damage"];
@@ -77,9 +128,9 @@ TEST(DeviceSimDamage, DaemonCountersEqualTheSimulatorsSummary) {
             << plate.dump() << counters.dump();
         EXPECT_EQ(next_sample_index, u(plate, "next_sample_index") - trailing);
         std::printf(
-            "%s: sent %llu, accepted %llu, lost %llu (dropped %llu, corrupted %llu, "
+            "%s over %s: sent %llu, accepted %llu, lost %llu (dropped %llu, corrupted %llu, "
             "reordered %llu); duplicates %llu; CRC failures %llu\n",
-            plate["name"].get<std::string>().c_str(),
+            plate["name"].get<std::string>().c_str(), transport.c_str(),
             static_cast<unsigned long long>(u(plate, "samples_sent")),
             static_cast<unsigned long long>(u(counters, "samples_accepted")),
             static_cast<unsigned long long>(u(counters, "samples_lost")),
@@ -90,6 +141,9 @@ TEST(DeviceSimDamage, DaemonCountersEqualTheSimulatorsSummary) {
             static_cast<unsigned long long>(u(counters, "crc_failures")));
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, DeviceSimDamage, ::testing::Values("tcp", "udp", "serial"),
+                         [](const auto& test) { return test.param; });
 
 }  // namespace
 }  // namespace hoplab::cli

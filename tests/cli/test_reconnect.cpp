@@ -51,6 +51,19 @@ TEST(Reconnect, ARestartedAmplifierContinuesTheTrialWithoutLosingSamples) {
     std::this_thread::sleep_for(800ms);
     const auto stop = api.post("/api/v1/trials/stop");
     ASSERT_EQ(stop.status, 200u) << stop.body.dump();
+    // The trial says it spans a restart, in the answer and in the analysis' quality flags.
+    ASSERT_EQ(stop.body["losses"].size(), 2u) << stop.body.dump();
+    for (const auto& loss : stop.body["losses"]) {
+        EXPECT_NE(loss.get<std::string>().find("restarted during the trial"), std::string::npos)
+            << loss;
+    }
+    if (!stop.body["analysis"].is_null()) {
+        const auto& flags = stop.body["analysis"]["quality_flags"];
+        EXPECT_TRUE(std::any_of(flags.begin(), flags.end(), [](const auto& flag) {
+            return flag.template get<std::string>().find("restarted during the trial") !=
+                   std::string::npos;
+        })) << flags.dump();
+    }
     const auto status = api.get("/api/v1/status").body;
     const auto closed = api.del("/api/v1/sessions/current");
     ASSERT_EQ(closed.status, 200u);

@@ -60,6 +60,7 @@ class DaemonProcess {
             if (!json.is_discarded() && json.contains("http_port")) {
                 http_port_ = json["http_port"].get<std::uint16_t>();
                 device_port_ = json["device_port"].get<std::uint16_t>();
+                udp_port_ = json.value("udp_port", std::uint16_t{0});
                 return;
             }
             if (!process_->running() || std::chrono::steady_clock::now() > deadline) {
@@ -74,6 +75,7 @@ class DaemonProcess {
     }
     std::uint16_t http_port() const { return http_port_; }
     std::uint16_t device_port() const { return device_port_; }
+    std::uint16_t udp_port() const { return udp_port_; }  // 0 without a UDP listener
     cli::ChildProcess& process() { return *process_; }
     // The session files (.h5) in the daemon's data folder.
     std::vector<std::filesystem::path> session_files() const {
@@ -113,6 +115,7 @@ class DaemonProcess {
     std::filesystem::path dir_;
     std::optional<cli::ChildProcess> process_;
     std::uint16_t http_port_ = 0;
+    std::uint16_t udp_port_ = 0;
     std::uint16_t device_port_ = 0;
 };
 

@@ -93,6 +93,15 @@ std::optional<std::int64_t> ClockMap::to_host_ns(std::int64_t device_ns) const {
         host_at_reference_ns_ + slope_ * static_cast<double>(device_ns - device_reference_ns_)));
 }
 
+std::optional<std::int64_t> ClockMap::to_device_ns(std::int64_t host_ns) const {
+    if (pairs_.empty()) {
+        return std::nullopt;
+    }
+    return device_reference_ns_ +
+           static_cast<std::int64_t>(
+               std::llround((static_cast<double>(host_ns) - host_at_reference_ns_) / slope_));
+}
+
 std::int64_t ClockMap::offset_ns() const {
     return pairs_.empty() ? 0
                           : static_cast<std::int64_t>(std::llround(host_at_reference_ns_)) -

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <hoplab/acquisition/wire/messages.hpp>
 #include <hoplab/calibration/plate_calibration.hpp>
 #include <hoplab/processing/protocol.hpp>
 
@@ -19,7 +20,20 @@ class ConfigError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-enum class Transport { tcp };
+enum class Transport { tcp, udp, serial };
+std::string_view to_string(Transport transport);
+
+// How a serial device frames its bytes (docs/protocol.md §4): COBS-framed protocol frames, or the
+// plain-text CSV lines of hobby load-cell boards, which send no HELLO: their rate and sample
+// format come from here.
+enum class SerialFraming { cobs, csv };
+struct SerialSettings {
+    std::string port;  // e.g. /dev/ttyACM0; from the configuration file only, never from a request
+    unsigned baud = 115200;
+    SerialFraming framing = SerialFraming::cobs;
+    double rate_hz = 0;  // csv only: the board's sample rate
+    wire::SampleFormat sample_format = wire::SampleFormat::int32;  // csv only
+};
 
 // One force plate (or load-cell board) the daemon accepts. A device announces itself in its HELLO
 // with `device_name`; only configured names are accepted.
@@ -28,8 +42,13 @@ struct DeviceConfig {
     Transport transport = Transport::tcp;
     std::optional<processing::Limb> limb;  // which limb stands on this plate in single-leg work
     calibration::PlateCalibration calibration;
-    std::string calibration_source;  // file the calibration came from (provenance)
+    std::string calibration_source;        // file the calibration came from (provenance)
+    std::optional<SerialSettings> serial;  // transport == serial
 };
+
+// The HELLO a CSV board would send: its configured name, rate and sample format, channels c1…cN
+// for the calibration's N channels.
+wire::Hello csv_device_hello(const DeviceConfig& device);
 
 struct Endpoint {
     std::string address = "127.0.0.1";
@@ -39,6 +58,11 @@ struct Endpoint {
 struct DaemonConfig {
     Endpoint http{"127.0.0.1", 8750};           // control API and live WebSocket
     Endpoint device_listen{"127.0.0.1", 8751};  // TCP device streams connect here
+    // UDP device datagrams arrive here; the default 127.0.0.1:8752 once a device uses UDP.
+    std::optional<Endpoint> udp_listen;
+    // The UDP socket's receive buffer: the kernel default (208 KiB) overflows within milliseconds
+    // at 10^5 datagrams/s. Raised with SO_RCVBUFFORCE when the daemon may, else up to rmem_max.
+    std::size_t udp_receive_buffer_bytes = 16 * 1024 * 1024;
     std::filesystem::path data_dir = "hoplab-data";
     std::chrono::milliseconds flush_interval{250};
     std::string lab;

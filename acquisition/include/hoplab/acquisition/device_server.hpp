@@ -17,14 +17,11 @@ namespace hoplab::acquisition {
 class SessionController;
 
 // Accepts device connections over TCP. Each connection is a byte stream of protocol messages that
-// may carry several device streams (a dual-plate amplifier sends two); each stream is bound to a
-// configured device by its HELLO. A peer that keeps sending garbage (more than kGarbageBudgetBytes
-// discarded without a valid message between) is disconnected; an unknown device name closes the
-// connection with the reason logged and shown in the status.
+// may carry several device streams (a dual-plate amplifier sends two), handled by one DeviceLink:
+// a peer that keeps sending garbage or names an unknown device is disconnected with the reason
+// logged and shown in the status.
 class DeviceServer {
   public:
-    static constexpr std::size_t kGarbageBudgetBytes = 64 * 1024;
-
     DeviceServer(boost::asio::io_context& io, const Endpoint& endpoint,
                  SessionController& controller);
     std::uint16_t port() const;

@@ -18,7 +18,8 @@ struct DeviceSimOptions {
     bool perform_at_start = false;  // perform once as soon as connected, without a cue
 };
 
-// Parses "tcp://HOST:PORT"; throws std::invalid_argument naming the text.
+// Parses "tcp://HOST:PORT", "udp://HOST:PORT" or "pty" (a new pseudo-terminal whose slave path is
+// printed as a {"event":"serial","path":…} line); throws std::invalid_argument naming the text.
 void parse_connect_url(const std::string& url, AmplifierOptions& amplifier);
 
 // `hoplab device-sim`: streams simulated plates to a daemon. Cues arrive as lines on standard

@@ -75,6 +75,12 @@ class DeviceStream {
     const wire::StreamCounters& counters() const { return tracker_.counters(); }
     std::uint64_t ring_overrun_samples() const { return ring_overrun_samples_; }
     const wire::ClockMap& clock_map() const { return clock_; }
+    // The device's sample at a host steady-clock time, and the host time of a sample, through the
+    // clock map and the nominal rate in the device's own time base (the device clock paces its
+    // converter). nullopt until blocks with device times have fitted a map (kAlignmentPairs).
+    static constexpr std::size_t kAlignmentPairs = 8;
+    std::optional<std::uint64_t> sample_index_at(std::int64_t host_ns) const;
+    std::optional<std::int64_t> host_ns_of(std::uint64_t sample_index) const;
     nlohmann::json status_json(std::uint64_t samples_written) const;
 
   private:
@@ -94,6 +100,9 @@ class DeviceStream {
     std::uint64_t restarts_ = 0;
     std::uint64_t next_sample_index_ = 0;
     std::uint64_t ring_overrun_samples_ = 0;
+    // The newest accepted block with a device time: where sample indices meet device time.
+    std::uint64_t timed_block_index_ = 0;
+    std::int64_t timed_block_device_ns_ = 0;
 
     // Raw history: a circular buffer of whole samples.
     std::vector<double> history_;

@@ -26,8 +26,9 @@ struct RecorderReply {
     std::string error;           // why it failed, when !ok
     std::filesystem::path file;  // the session file
     std::optional<processing::TrialAnalysis>
-        analysis;                // end of trial: the processing library's result
-    std::string analysis_error;  // end of trial: why there is no analysis
+        analysis;                     // end of trial: the processing library's result
+    std::string analysis_error;       // end of trial: why there is no analysis
+    std::vector<std::string> losses;  // end of trial: samples lost or restarts inside it
 };
 using RecorderCompletion = std::function<void(RecorderReply)>;
 
@@ -60,10 +61,18 @@ class Recorder {
         recording::TareRecord record;
         calibration::PlateCalibration calibration;
     };
+    // The trial's force holds, per device, the samples from trial.start_sample_index (aligned
+    // across devices through their clock maps, so parts of the first blocks may fall before it) up
+    // to the stop index a TrialStopAt sets.
     struct TrialBegin {
         recording::TrialStart trial;
         processing::AnalysisSettings settings;
         RecorderCompletion done;
+    };
+    // Sent when the stop is requested: samples at and after these indices stay out of the trial
+    // while the io side waits for every device to deliver up to them; TrialEnd follows.
+    struct TrialStopAt {
+        std::vector<std::uint64_t> stop_sample_index;
     };
     struct TrialEnd {
         recording::TrialEnd end;
@@ -75,7 +84,7 @@ class Recorder {
     struct FlushTick {};
     struct Stop {};
     using Command = std::variant<std::monostate, SessionOpen, RawBlock, Gap, Tare, TrialBegin,
-                                 TrialEnd, SessionClose, FlushTick, Stop>;
+                                 TrialStopAt, TrialEnd, SessionClose, FlushTick, Stop>;
 
     explicit Recorder(std::size_t ring_capacity = 8192);
     ~Recorder();  // stops and joins: an open trial is ended ("aborted: daemon stopped"), the file
@@ -114,6 +123,10 @@ class Recorder {
         // Per device, the trial's calibrated force and COP (for DPSI and COP paths when one plate
         // is tested).
         std::vector<processing::PlateSeries> plates;
+        std::optional<std::vector<std::uint64_t>> stop_sample_index;
+        // Losses inside the trial's sample range, as quality flags: the force is not contiguous
+        // there, so times after a loss are not the device's times.
+        std::vector<std::string> losses;
     };
 
     SpscRing<Command> ring_;

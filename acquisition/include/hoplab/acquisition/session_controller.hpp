@@ -64,11 +64,18 @@ class SessionController {
     // the window.
     void capture(const std::string& device_name, const nlohmann::json& request, ApiCallback done);
     nlohmann::json status() const;
+    // What the transports report about themselves (e.g. the UDP socket's datagram counts and
+    // receive buffer), shown as "listeners" in the status.
+    void set_listener_status(std::function<nlohmann::json()> listener_status) {
+        listener_status_ = std::move(listener_status);
+    }
     std::string prometheus_metrics() const;
 
     // Periodic work driven by the daemon's timers.
     void flush_tick();
     void publish_live(const LivePublisher& publish);
+    // With no viewer connected: drops the pending bins and events without serialising them.
+    void discard_live();
 
     // Graceful stop: closes the open trial and session; `done` runs when the file is complete.
     void shutdown(std::function<void()> done);
@@ -88,7 +95,20 @@ class SessionController {
         processing::Protocol protocol;
         processing::Limb limb;
         std::string start_utc;
+        std::string alignment;  // "device clocks", or "arrival" while a device has no clock map
     };
+    // Trial boundaries: one sample index per device at one instant, mapped through each device's
+    // clock (so plates on different amplifiers start and stop together within a sample), or the
+    // next sample to arrive when a connected device has no clock map yet.
+    struct Boundary {
+        std::vector<std::uint64_t> sample_index;
+        bool by_device_clocks = false;
+    };
+    Boundary aligned_boundary() const;
+    // How long a stop waits for every connected device to deliver up to its stop index.
+    static constexpr std::chrono::milliseconds kStopCatchUp{1000};
+    void finish_stop(std::vector<std::uint64_t> stop, const std::string& stop_utc,
+                     ApiCallback done);
 
     // A calibration capture waiting for its window of samples.
     struct PendingCapture {
@@ -106,6 +126,7 @@ class SessionController {
 
     boost::asio::any_io_executor executor_;
     DaemonConfig config_;
+    std::function<nlohmann::json()> listener_status_;
     Recorder& recorder_;
     std::vector<DeviceStream> devices_;
     std::optional<Session> session_;

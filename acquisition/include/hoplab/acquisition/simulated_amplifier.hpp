@@ -9,6 +9,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
@@ -32,10 +34,16 @@ struct WireDamage {
     bool any() const { return drop > 0 || corrupt > 0 || duplicate > 0 || reorder > 0; }
 };
 
+// How the amplifier reaches the daemon (docs/protocol.md §4): a TCP connection, one datagram per
+// message, or COBS frames on the master side of a pseudo-terminal whose slave the daemon opens as
+// a serial port.
+enum class AmplifierLink { tcp, udp, pty };
+
 struct AmplifierOptions {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 8751;
-    int plates = 2;  // plate 0 is "left", plate 1 "right"
+    AmplifierLink link = AmplifierLink::tcp;
+    std::string host = "127.0.0.1";  // tcp, udp
+    std::uint16_t port = 8751;       // tcp, udp
+    int plates = 2;                  // plate 0 is "left", plate 1 "right"
     double rate_hz = 1000.0;
     int block_samples = 20;  // samples per DATA message (20 ms at 1 kHz)
     simulation::AthleteModel athlete;
@@ -66,12 +74,20 @@ struct PerformanceReport {
 };
 
 // A simulated multi-plate amplifier: streams six raw channels per plate (counts with noise and
-// offset, through the inverse of the simulated plate's calibration) over TCP in the wire protocol,
-// in real time from absolute deadlines. Between cues the plates are unloaded; perform() cues the
-// simulated athlete. Reconnects after a dropped connection (sampling pauses while disconnected).
+// offset, through the inverse of the simulated plate's calibration) in the wire protocol over TCP,
+// UDP or a pseudo-terminal, in real time from absolute deadlines. Between cues the plates are
+// unloaded; perform() cues the simulated athlete. Over TCP it reconnects after a dropped
+// connection and on the pseudo-terminal streams while the daemon holds the line open (sampling
+// pauses while disconnected); over UDP and the pseudo-terminal, where a receiver may start
+// listening late or lose a message, it repeats its HELLOs every second.
 class SimulatedAmplifier {
   public:
+    // Throws std::invalid_argument for options out of range, std::runtime_error when no
+    // pseudo-terminal can be created.
     SimulatedAmplifier(boost::asio::io_context& io, AmplifierOptions options);
+    ~SimulatedAmplifier();
+    SimulatedAmplifier(const SimulatedAmplifier&) = delete;
+    SimulatedAmplifier& operator=(const SimulatedAmplifier&) = delete;
     void start();
     void stop();
     void perform(processing::Protocol protocol, processing::Limb limb,
@@ -81,6 +97,9 @@ class SimulatedAmplifier {
     // std::logic_error while a performance is streaming.
     void load(const StaticLoad& load);
     bool connected() const { return connected_; }
+    // The pseudo-terminal's slave device (e.g. /dev/pts/7) the daemon opens, for
+    // AmplifierLink::pty.
+    const std::string& serial_path() const { return pty_path_; }
     nlohmann::json summary() const;
 
   private:
@@ -108,13 +127,22 @@ class SimulatedAmplifier {
         std::function<void(const PerformanceReport&)> done;
     };
 
+    using Messages = std::vector<std::vector<std::uint8_t>>;
     boost::asio::awaitable<void> run();
-    boost::asio::awaitable<bool> stream_until_disconnected(boost::asio::ip::tcp::socket& socket);
+    // Streams until stop() (false) or a lost connection (true: connect again).
+    boost::asio::awaitable<bool> stream_until_disconnected();
+    Messages hellos();
+    // Puts messages on the link: one write on TCP, one datagram each on UDP, COBS frames on the
+    // pseudo-terminal. False when the link failed.
+    boost::asio::awaitable<bool> send(const Messages& messages);
+    void say_goodbye();
+    void open_pty();
+    bool pty_line_up();  // a receiver has the pseudo-terminal's slave open
     void refill(Plate& plate, std::size_t needed);
     std::vector<std::uint8_t> next_block(std::size_t plate_index);
     // What goes on the wire for the plate's next message, after the configured damage.
     void damaged(std::size_t plate_index, std::vector<std::uint8_t> message, std::uint64_t samples,
-                 std::vector<std::uint8_t>& out);
+                 Messages& out);
     void complete_performances();
 
     boost::asio::io_context& io_;
@@ -130,6 +158,10 @@ class SimulatedAmplifier {
     std::uint64_t connections_ = 0;
     boost::asio::steady_timer timer_;
     std::optional<boost::asio::ip::tcp::socket> socket_;
+    std::optional<boost::asio::ip::udp::socket> udp_socket_;
+    std::optional<boost::asio::posix::stream_descriptor> pty_master_;
+    std::string pty_path_;
+    std::vector<std::uint8_t> wire_bytes_;  // scratch for one write
 };
 
 }  // namespace hoplab::acquisition

@@ -26,6 +26,8 @@ class ClockMap {
     void reset();
     // The host steady-clock time of a device time; nullopt before the first pair.
     std::optional<std::int64_t> to_host_ns(std::int64_t device_ns) const;
+    // The inverse: the device time at a host steady-clock time; nullopt before the first pair.
+    std::optional<std::int64_t> to_device_ns(std::int64_t host_ns) const;
     // Host clock rate relative to the device's, in parts per million: (slope − 1)·10^6; 0 before
     // two distinct pairs.
     double drift_ppm() const { return (slope_ - 1.0) * 1e6; }
