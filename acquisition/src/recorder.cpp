@@ -1,4 +1,5 @@
 #include <hoplab/acquisition/recorder.hpp>
+#include <hoplab/processing/bilateral_contacts.hpp>
 
 #include <fmt/format.h>
 
@@ -70,6 +71,10 @@ std::optional<std::string> Recorder::failure() const {
 void Recorder::run() {
     for (;;) {
         ring_.wait_for_data();
+        // Let blocks gather: at most 200 wake-ups per second, not one per block (four 2 kHz plates
+        // in 10 ms blocks would cost 400 context switches a second, a datagram stream of 10^5
+        // blocks per second one each). Commands and SWMR readers wait 5 ms more at most.
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
         while (auto command = ring_.try_pop()) {
             bool stop_now = false;
             std::visit(
@@ -140,6 +145,7 @@ void Recorder::handle(SessionOpen& command) {
         return;
     }
     devices_ = command.devices;
+    involved_limb_ = command.session.athlete.involved_limb;
     calibrations_.clear();
     for (std::size_t i = 0; i < devices_.size(); ++i) {
         calibrations_.push_back(devices_[i].calibration);
@@ -268,8 +274,10 @@ void Recorder::handle(TrialBegin& command) {
         reply(command.done, failure_reply(message));
         return;
     }
-    trial_.emplace(OpenTrial{command.trial, command.settings,
-                             std::vector<processing::PlateSeries>(devices_.size()), std::nullopt,
+    trial_.emplace(OpenTrial{command.trial,
+                             command.settings,
+                             std::vector<processing::PlateSeries>(devices_.size()),
+                             std::nullopt,
                              {}});
     RecorderReply result;
     result.file = writer_->path();
@@ -310,9 +318,29 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
             // One plate under the tested limb: its full vector gives DPSI and COP paths too.
             const auto plate =
                 single_plate ? std::optional(trial_->plates[*single_plate].view()) : std::nullopt;
-            auto analysis =
-                processing::analyze_trial(fz, devices_.front().rate_hz, trial_->start.protocol,
-                                          limb, trial_->settings, plate);
+            // Bilateral work on one left and one right plate also pairs every contact left
+            // against right.
+            std::vector<std::size_t> lefts, rights;
+            for (std::size_t i = 0; i < devices_.size(); ++i) {
+                if (devices_[i].limb == processing::Limb::left) {
+                    lefts.push_back(i);
+                } else if (devices_[i].limb == processing::Limb::right) {
+                    rights.push_back(i);
+                }
+            }
+            const bool left_right =
+                limb == processing::Limb::both && lefts.size() == 1 && rights.size() == 1;
+            auto analysis = left_right
+                                ? processing::analyze_bilateral_trial(
+                                      std::span<const double>(trial_->plates[lefts.front()].fz_n)
+                                          .first(fz.size()),
+                                      std::span<const double>(trial_->plates[rights.front()].fz_n)
+                                          .first(fz.size()),
+                                      devices_.front().rate_hz, trial_->start.protocol,
+                                      trial_->settings, involved_limb_)
+                                : processing::analyze_trial(fz, devices_.front().rate_hz,
+                                                            trial_->start.protocol, limb,
+                                                            trial_->settings, plate);
             analysis.id = trial_->start.id;
             analysis.quality_flags.insert(analysis.quality_flags.end(), trial_->losses.begin(),
                                           trial_->losses.end());

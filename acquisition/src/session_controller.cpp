@@ -79,6 +79,7 @@ SessionController::SessionController(boost::asio::any_io_executor executor, Daem
         devices_.emplace_back(i, config_.devices[i]);
     }
     last_tare_.resize(devices_.size());
+    pending_raw_.resize(devices_.size());
 }
 
 RecorderCompletion SessionController::on_executor(std::function<void(RecorderReply)> handler) {
@@ -89,7 +90,7 @@ RecorderCompletion SessionController::on_executor(std::function<void(RecorderRep
 }
 
 bool SessionController::submit_control(Recorder::Command&& command, const ApiCallback& done) {
-    if (recorder_.submit(std::move(command))) {
+    if (submit(std::move(command))) {
         return true;
     }
     done(ApiResult::error(503, "the recorder is behind (queue full); retry in a moment"));
@@ -136,7 +137,7 @@ void SessionController::on_status(std::size_t device, std::uint32_t seq,
     if (status.lost_count > 0 && session_) {
         recording::GapRecord gap{status.first_lost_sample_index, status.lost_count,
                                  "device reported: " + status.reason};
-        recorder_.submit(Recorder::Gap{device, gap});
+        submit(Recorder::Gap{device, gap});
     }
 }
 
@@ -149,7 +150,7 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
         return;
     }
     for (auto& gap : verdict.new_gaps) {
-        if (!recorder_.submit(Recorder::Gap{
+        if (!submit(Recorder::Gap{
                 device, recording::GapRecord{gap.first_missing_index, gap.count, gap.reason}})) {
             stream.count_ring_overrun(0);
         }
@@ -157,19 +158,55 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
     if (!verdict.accept) {
         return;
     }
-    Recorder::RawBlock raw;
-    raw.device = device;
-    raw.block = recording::BlockRecord{block.first_sample_index, block.n_samples,
-                                       block.device_time_ns, host_ns};
-    raw.counts = std::move(block.counts);
-    raw.values = std::move(block.values);
+    // Contiguous blocks of a device go to the recorder together: one command per 10 ms tick (or
+    // per kCoalesceSamples), not one per block, so small blocks do not swamp the recorder.
+    auto& pending = pending_raw_[device];
+    if (pending &&
+        pending->block.first_sample_index + pending->block.n_samples == block.first_sample_index &&
+        pending->block.n_samples + block.n_samples <= kCoalesceSamples) {
+        pending->counts.insert(pending->counts.end(), block.counts.begin(), block.counts.end());
+        pending->values.insert(pending->values.end(), block.values.begin(), block.values.end());
+        pending->block.n_samples += block.n_samples;
+    } else {
+        if (pending) {
+            submit_raw(std::move(*pending));
+        }
+        pending =
+            Recorder::RawBlock{device,
+                               recording::BlockRecord{block.first_sample_index, block.n_samples,
+                                                      block.device_time_ns, host_ns},
+                               std::move(block.counts), std::move(block.values)};
+    }
+    if (pending->block.n_samples >= kCoalesceSamples) {
+        submit_raw(std::move(*pending));
+        pending.reset();
+    }
+}
+
+void SessionController::submit_raw(Recorder::RawBlock&& raw) {
+    const std::size_t device = raw.device;
+    const recording::BlockRecord block = raw.block;
     if (!recorder_.submit(std::move(raw))) {
         // Never silent: counted here and written into the gaps table as soon as the ring has room.
-        stream.count_ring_overrun(block.n_samples);
+        devices_[device].count_ring_overrun(block.n_samples);
         recorder_.submit(
             Recorder::Gap{device, recording::GapRecord{block.first_sample_index, block.n_samples,
                                                        "recorder ring overrun"}});
     }
+}
+
+void SessionController::flush_raw() {
+    for (auto& pending : pending_raw_) {
+        if (pending) {
+            submit_raw(std::move(*pending));
+            pending.reset();
+        }
+    }
+}
+
+bool SessionController::submit(Recorder::Command&& command) {
+    flush_raw();  // the recorder sees data and commands in the order they arrived
+    return recorder_.submit(std::move(command));
 }
 
 void SessionController::open_session(const json& request, ApiCallback done) {
@@ -249,8 +286,21 @@ void SessionController::open_session(const json& request, ApiCallback done) {
     for (int n = 2; std::filesystem::exists(file); ++n) {
         file = config_.data_dir / fmt::format("{}_{}-{}.h5", athlete_id, stamp, n);
     }
-    Recorder::SessionOpen command{
-        file, info, std::move(devices), recording::WriterOptions{config_.flush_interval}, {}};
+    recording::WriterOptions options{config_.flush_interval};
+    // A chunk holds about one flush interval of the fastest device (at least 1024 rows): every
+    // flush writes the partial last chunk, and a compressed chunk is deflated again at each of
+    // those writes, so 4096-row chunks at 2 kHz and 250 ms would be deflated 8 times.
+    double fastest_hz = 0;
+    for (const auto& device : devices) {
+        fastest_hz = std::max(fastest_hz, device.rate_hz);
+    }
+    const double rows_per_flush =
+        fastest_hz * std::chrono::duration<double>(config_.flush_interval).count();
+    options.chunk_rows = 1024;
+    while (options.chunk_rows < 4096 && static_cast<double>(options.chunk_rows) < rows_per_flush) {
+        options.chunk_rows *= 2;
+    }
+    Recorder::SessionOpen command{file, info, std::move(devices), options, {}};
     session_opening_ = true;
     command.done = on_executor([this, done, info](RecorderReply reply) {
         session_opening_ = false;
@@ -274,7 +324,7 @@ void SessionController::open_session(const json& request, ApiCallback done) {
     // the file is created (the ring keeps the order), so every file names the zero it used.
     for (std::size_t i = 0; i < devices_.size(); ++i) {
         if (last_tare_[i]) {
-            recorder_.submit(Recorder::Tare{i, *last_tare_[i], devices_[i].calibration()});
+            submit(Recorder::Tare{i, *last_tare_[i], devices_[i].calibration()});
         }
     }
 }
@@ -415,7 +465,7 @@ void SessionController::stop_trial(ApiCallback done) {
     trial_busy_ = true;
     auto stop = aligned_boundary().sample_index;
     // Nothing at or after the stop indices enters the trial while the devices catch up to them.
-    if (!recorder_.submit(Recorder::TrialStopAt{stop})) {
+    if (!submit(Recorder::TrialStopAt{stop})) {
         trial_busy_ = false;
         return done(ApiResult::error(503, "the recorder is overloaded; try the stop again"));
     }
@@ -511,7 +561,7 @@ ApiResult SessionController::tare(const std::string& device_name) {
     device.set_calibration(*outcome.calibration);
     recording::TareRecord record{utc_now(), outcome.offsets, outcome.noise_sd};
     last_tare_[*index] = record;
-    recorder_.submit(Recorder::Tare{*index, record, *outcome.calibration});
+    submit(Recorder::Tare{*index, record, *outcome.calibration});
     spdlog::info("device '{}' tared", device_name);
     return ApiResult{200, json{{"device", device_name},
                                {"utc", record.utc},
@@ -706,7 +756,7 @@ std::string SessionController::prometheus_metrics() const {
 
 void SessionController::flush_tick() {
     if (session_) {
-        recorder_.submit(Recorder::FlushTick{});
+        submit(Recorder::FlushTick{});
     }
 }
 

@@ -1,4 +1,5 @@
 #include <hoplab/cli/force_trials.hpp>
+#include <hoplab/processing/bilateral_contacts.hpp>
 
 #include <hoplab/recording/session_reader.hpp>
 
@@ -37,12 +38,19 @@ std::vector<ForceTrial> load_recording(const std::filesystem::path& input,
         const bool single_plate = trial.limb != processing::Limb::both &&
                                   std::count_if(devices.begin(), devices.end(), take) == 1;
         bool first = true;
+        std::map<processing::Limb, std::vector<std::vector<double>>> fz_by_limb;
         for (const auto& device : devices) {
             if (!take(device)) {
                 continue;
             }
             const auto force = reader.trial_force(info.id, device.name);
             trial.sample_rate_hz = force.rate_hz;
+            if (trial.limb == processing::Limb::both && device.limb) {
+                auto& fz = fz_by_limb[*device.limb].emplace_back();
+                for (const auto& w : force.samples) {
+                    fz.push_back(w.fz_n);
+                }
+            }
             if (first) {
                 trial.fz_n.reserve(force.samples.size());
                 for (const auto& w : force.samples) {
@@ -72,6 +80,14 @@ std::vector<ForceTrial> load_recording(const std::filesystem::path& input,
                 fmt::format("{}: trial {} is on the {} limb but no plate in the recording is "
                             "assigned to it",
                             input.string(), info.id, processing::to_string(trial.limb)));
+        }
+        auto& lefts = fz_by_limb[processing::Limb::left];
+        auto& rights = fz_by_limb[processing::Limb::right];
+        if (lefts.size() == 1 && rights.size() == 1) {
+            lefts.front().resize(trial.fz_n.size());
+            rights.front().resize(trial.fz_n.size());
+            trial.left_right =
+                ForceTrial::LeftRight{std::move(lefts.front()), std::move(rights.front())};
         }
         trials.push_back(std::move(trial));
     }
@@ -135,6 +151,7 @@ std::vector<ForceTrial> load_csv(const std::filesystem::path& input, const LoadO
     for (std::size_t k = 0; k < csv.fz_left.size(); ++k) {
         trial.fz_n[k] = csv.fz_left[k] + csv.fz_right[k];
     }
+    trial.left_right = ForceTrial::LeftRight{csv.fz_left, csv.fz_right};
     trials.push_back(std::move(trial));
     return trials;
 }
@@ -169,9 +186,16 @@ AnalysisRun analyse_trials(const std::vector<ForceTrial>& trials,
             trial_settings.body_mass_kg = trial.mass_kg;
         }
         try {
-            auto analysis = processing::analyze_trial(
-                trial.fz_n, trial.sample_rate_hz, trial.protocol, trial.limb, trial_settings,
-                trial.plate ? std::optional(trial.plate->view()) : std::nullopt);
+            auto analysis =
+                trial.left_right
+                    ? processing::analyze_bilateral_trial(
+                          trial.left_right->left_fz_n, trial.left_right->right_fz_n,
+                          trial.sample_rate_hz, trial.protocol, trial_settings,
+                          involved ? involved : trial.involved_limb)
+                    : processing::analyze_trial(
+                          trial.fz_n, trial.sample_rate_hz, trial.protocol, trial.limb,
+                          trial_settings,
+                          trial.plate ? std::optional(trial.plate->view()) : std::nullopt);
             analysis.id = trial.id;
             analysis.source = trial.source;
             last_by_limb[trial.protocol][trial.limb] = run.trials.size();

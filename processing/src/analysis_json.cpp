@@ -59,6 +59,35 @@ json contact_json(const ContactMetrics& c) {
             {"saturated", c.saturated}};
 }
 
+json limb_contact_json(const std::optional<LimbContact>& c) {
+    if (!c) {
+        return nullptr;
+    }
+    return {{"touchdown_s", value(c->touchdown_s)},       {"take_off_s", value(c->take_off_s)},
+            {"contact_time_s", value(c->contact_time_s)}, {"peak_force_N", value(c->peak_force_N)},
+            {"impulse_Ns", value(c->impulse_Ns)},         {"saturated", c->saturated}};
+}
+
+json bilateral_contacts_json(const std::optional<std::vector<BilateralContact>>& pairs) {
+    if (!pairs) {
+        return nullptr;
+    }
+    json out = json::array();
+    for (const auto& c : *pairs) {
+        json rows = json::array();
+        for (const auto& row : c.symmetry) {
+            rows.push_back(to_json(row));
+        }
+        out.push_back({{"index", c.index},
+                       {"paired", c.paired()},
+                       {"left", limb_contact_json(c.left)},
+                       {"right", limb_contact_json(c.right)},
+                       {"onset_difference_ms", value(c.onset_difference_ms)},
+                       {"symmetry", rows}});
+    }
+    return out;
+}
+
 }  // namespace
 
 json to_json(const TrialAnalysis& t) {
@@ -79,6 +108,10 @@ json to_json(const TrialAnalysis& t) {
                     value(t.landing->time_to_stabilisation_sequential_s)},
                    {"time_to_stabilisation_polynomial_s",
                     value(t.landing->time_to_stabilisation_polynomial_s)},
+                   {"time_to_stabilisation_ml_s", value(t.landing->time_to_stabilisation_ml_s)},
+                   {"time_to_stabilisation_ap_s", value(t.landing->time_to_stabilisation_ap_s)},
+                   {"time_to_stabilisation_resultant_s",
+                    value(t.landing->time_to_stabilisation_resultant_s)},
                    {"stance_end_s", value(t.landing->stance_end_s)},
                    {"impact_peak_N", value(t.landing->impact_peak_N)},
                    {"impact_peak_bw", value(t.landing->impact_peak_bw)},
@@ -124,6 +157,7 @@ json to_json(const TrialAnalysis& t) {
         {"contacts", contacts},
         {"landing", landing},
         {"stance_cop_path", cop_path_json(t.stance_cop_path)},
+        {"bilateral_contacts", bilateral_contacts_json(t.bilateral_contacts)},
         {"summary",
          {{"contacts", s.contacts},
           {"mean_contact_time_s", value(s.mean_contact_time_s)},
@@ -172,6 +206,18 @@ json to_json(const TrialAnalysis& t) {
             {"stance_trim_s", p.stance_cop_trim_s}}},
           {"loading_rate",
            {{"method", "average, touchdown to peak, (F_peak - threshold) / time / BW"}}},
+          {"bilateral_contacts",
+           {{"method",
+             "contacts detected on each plate's unfiltered Fz with that plate's own threshold "
+             "(events method above); a left and a right contact are paired when each overlaps the "
+             "other longer than any other contact of the opposite plate; a contact without such a "
+             "partner is listed unpaired"},
+            {"onset_difference", "left touchdown - right touchdown, ms"},
+            {"peak_force", "maximum of the peak_force low-pass of the plate's Fz"},
+            {"impulse", "trapezoid of unfiltered Fz, touchdown to take-off"},
+            {"symmetry",
+             "per pair: peak_force_N (no direction), contact_time_s (lower is "
+             "better), impulse_Ns (no direction); symmetry formulas as the report's"}}},
           {"jump_height", {{"method", "flight time, g*t^2/8"}, {"gravity_m_s2", p.gravity_m_s2}}},
           {"body_weight",
            {{"method", "steadiest window of the first steady stance"},
@@ -190,7 +236,12 @@ json to_json(const TrialAnalysis& t) {
              "sequential averaging (Colby et al. 1999) of unfiltered Fz, same band and hold"},
             {"alternative_polynomial",
              "range of variation + unbounded cubic (Ross & Guskiewicz 2003): |Fz - BW| on the "
-             "same low-pass, reference range = max - min of the low-passed weighing window"}}}}},
+             "same low-pass, reference range = max - min of the low-passed weighing window"},
+            {"horizontal",
+             "band on the tested plate's Fx (ML) and Fy (AP): reference 0 N, same band, low-pass, "
+             "hold and window as the vertical"},
+            {"resultant",
+             "sqrt(ML^2 + AP^2 + V^2) of the three band values (Gribble et al. 2012)"}}}}},
     };
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <complex>
 #include <cstring>
+#include <limits>
 #include <numbers>
 #include <stdexcept>
 #include <string>
@@ -41,21 +42,6 @@ std::vector<double> steady_state(std::span<const Biquad> sections) {
         scale *= gain;
     }
     return zi;
-}
-
-// True when no sample is NaN or ±inf: v − v is 0 for finite v and NaN otherwise; eight independent
-// sums without early exit let the compiler vectorise the scan.
-bool all_finite(std::span<const double> x) {
-    constexpr std::size_t kSums = 8;
-    std::array<double, kSums> sums{};
-    std::size_t k = 0;
-    for (; k + kSums <= x.size(); k += kSums) {
-        for (std::size_t j = 0; j < kSums; ++j)
-            sums[j] += x[k + j] - x[k + j];
-    }
-    for (; k < x.size(); ++k)
-        sums[0] += x[k] - x[k];
-    return std::all_of(sums.begin(), sums.end(), [](double v) { return v == 0.0; });
 }
 
 void check_sections(std::span<const Biquad> sections) {
@@ -118,6 +104,74 @@ __attribute__((target_clones("avx2", "default"))) void run_interleaved(
             z1[v] = b1 * in - a1 * out + z2[v];
             z2[v] = b2 * in - a2 * out;
             std::memcpy(row + 4 * v, &out, sizeof out);
+        }
+    }
+    std::memcpy(z1_lanes.data(), z1.data(), sizeof z1);
+    std::memcpy(z2_lanes.data(), z2.data(), sizeof z2);
+}
+
+// run_interleaved's forward pass for rows whose input is read straight from each lane's own
+// signal (lane l's row k is src[l][k]) instead of from the buffer, written to the rows of `x`.
+// The same arithmetic as run_interleaved, so the results are bit-identical. A non-finite input
+// leaves its lane's state non-finite for good (NaN and ±inf propagate through the recursion), so
+// the caller checks the final states rather than every sample (no registers spent on a check). Each
+// lane's signal is prefetched a few cache lines ahead: sixteen streams are more than the hardware
+// prefetcher follows.
+__attribute__((target_clones("avx2", "default"))) void run_forward_gathered(
+    const Biquad s, const std::array<const double*, kLanes>& src, double* x, std::size_t rows,
+    std::array<double, kLanes>& z1_lanes, std::array<double, kLanes>& z2_lanes) {
+    constexpr std::size_t kPrefetchSamples = 64;
+    constexpr std::size_t kLineSamples = 8;
+    const Lanes4 b0 = {s.b0, s.b0, s.b0, s.b0}, b1 = {s.b1, s.b1, s.b1, s.b1},
+                 b2 = {s.b2, s.b2, s.b2, s.b2}, a1 = {s.a1, s.a1, s.a1, s.a1},
+                 a2 = {s.a2, s.a2, s.a2, s.a2};
+    std::array<Lanes4, kVectors> z1, z2;
+    std::memcpy(z1.data(), z1_lanes.data(), sizeof z1);
+    std::memcpy(z2.data(), z2_lanes.data(), sizeof z2);
+    for (std::size_t k = 0; k < rows; ++k) {
+        if (k % kLineSamples == 0 && k + kPrefetchSamples < rows) {
+            for (std::size_t l = 0; l < kLanes; ++l)
+                __builtin_prefetch(src[l] + k + kPrefetchSamples);
+        }
+        double* row = x + k * kLanes;
+        for (std::size_t v = 0; v < kVectors; ++v) {
+            const Lanes4 in = {src[4 * v][k], src[4 * v + 1][k], src[4 * v + 2][k],
+                               src[4 * v + 3][k]};
+            const Lanes4 out = b0 * in + z1[v];
+            z1[v] = b1 * in - a1 * out + z2[v];
+            z2[v] = b2 * in - a2 * out;
+            std::memcpy(row + 4 * v, &out, sizeof out);
+        }
+    }
+    std::memcpy(z1_lanes.data(), z1.data(), sizeof z1);
+    std::memcpy(z2_lanes.data(), z2.data(), sizeof z2);
+}
+
+// run_interleaved's backward pass over rows top_row, top_row − 1, … (`rows` of them) of the
+// buffer `x`, writing each output row straight to the results instead of back to the buffer: lane
+// l < count stores row r as dst[l][r − first_row[l]]. The same arithmetic as run_interleaved.
+__attribute__((target_clones("avx2", "default"))) void run_backward_scattered(
+    const Biquad s, const double* x, std::size_t top_row, std::size_t rows,
+    std::array<double, kLanes>& z1_lanes, std::array<double, kLanes>& z2_lanes,
+    const std::array<double*, kLanes>& dst, const std::array<std::size_t, kLanes>& first_row,
+    std::size_t count) {
+    const Lanes4 b0 = {s.b0, s.b0, s.b0, s.b0}, b1 = {s.b1, s.b1, s.b1, s.b1},
+                 b2 = {s.b2, s.b2, s.b2, s.b2}, a1 = {s.a1, s.a1, s.a1, s.a1},
+                 a2 = {s.a2, s.a2, s.a2, s.a2};
+    std::array<Lanes4, kVectors> z1, z2;
+    std::memcpy(z1.data(), z1_lanes.data(), sizeof z1);
+    std::memcpy(z2.data(), z2_lanes.data(), sizeof z2);
+    for (std::size_t k = 0; k < rows; ++k) {
+        const std::size_t r = top_row - k;
+        const double* row = x + r * kLanes;
+        for (std::size_t v = 0; v < kVectors; ++v) {
+            Lanes4 in;
+            std::memcpy(&in, row + 4 * v, sizeof in);
+            const Lanes4 out = b0 * in + z1[v];
+            z1[v] = b1 * in - a1 * out + z2[v];
+            z2[v] = b2 * in - a2 * out;
+            for (std::size_t j = 0; j < 4 && 4 * v + j < count; ++j)
+                dst[4 * v + j][r - first_row[4 * v + j]] = out[j];
         }
     }
     std::memcpy(z1_lanes.data(), z1.data(), sizeof z1);
@@ -287,14 +341,39 @@ std::vector<double> ZeroPhaseFilter::apply(std::span<const double> x) {
 
 void ZeroPhaseFilter::apply_many(std::span<const std::span<const double>> inputs,
                                  std::span<const std::span<double>> outputs) {
-    if (inputs.size() != outputs.size()) {
+    for (std::size_t i = 0; i < std::min(inputs.size(), outputs.size()); ++i) {
+        if (outputs[i].size() != inputs[i].size()) {
+            throw std::invalid_argument(
+                "zero-phase filter: output length " + std::to_string(outputs[i].size()) +
+                " differs from input length " + std::to_string(inputs[i].size()));
+        }
+    }
+    const std::vector<std::size_t> keep_from(inputs.size(), 0);
+    apply_many(inputs, keep_from, outputs);
+}
+
+void ZeroPhaseFilter::apply_many(std::span<const std::span<const double>> inputs,
+                                 std::span<const std::size_t> keep_from,
+                                 std::span<const std::span<double>> outputs) {
+    if (inputs.size() != outputs.size() || keep_from.size() != inputs.size()) {
         throw std::invalid_argument("zero-phase filter: " + std::to_string(inputs.size()) +
-                                    " inputs but " + std::to_string(outputs.size()) + " outputs");
+                                    " inputs but " + std::to_string(keep_from.size()) +
+                                    " first samples to keep and " + std::to_string(outputs.size()) +
+                                    " outputs");
     }
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        const auto x = inputs[i];
-        if (x.size() <= pad_ || outputs[i].size() != x.size() || !all_finite(x)) {
-            apply(x, outputs[i]);  // throws the precise error
+        if (inputs[i].size() <= pad_) {
+            throw std::invalid_argument("zero-phase filter: the signal has " +
+                                        std::to_string(inputs[i].size()) +
+                                        " samples; it must be longer than the " +
+                                        std::to_string(pad_) + "-sample edge padding");
+        }
+        if (keep_from[i] > inputs[i].size() ||
+            outputs[i].size() > inputs[i].size() - keep_from[i]) {
+            throw std::invalid_argument(
+                "zero-phase filter: samples " + std::to_string(keep_from[i]) + " to " +
+                std::to_string(keep_from[i] + outputs[i].size()) + " of a " +
+                std::to_string(inputs[i].size()) + "-sample signal were asked for");
         }
     }
     const std::size_t pad = pad_;
@@ -303,9 +382,12 @@ void ZeroPhaseFilter::apply_many(std::span<const std::span<const double>> inputs
         const std::size_t count = std::min(kLanes, inputs.size() - i);
         std::array<std::span<const double>, kLanes> x;
         std::array<std::size_t, kLanes> length{};  // odd-extended length
+        std::size_t first_kept_row = std::numeric_limits<std::size_t>::max();
         for (std::size_t l = 0; l < kLanes; ++l) {
-            x[l] = inputs[i + (l < count ? l : 0)];
+            const std::size_t input = i + (l < count ? l : 0);
+            x[l] = inputs[input];
             length[l] = x[l].size() + 2 * pad;
+            first_kept_row = std::min(first_kept_row, pad + keep_from[input]);
         }
         const std::size_t rows = *std::max_element(length.begin(), length.end());
         const std::size_t shortest = *std::min_element(length.begin(), length.end()) - 2 * pad;
@@ -316,36 +398,69 @@ void ZeroPhaseFilter::apply_many(std::span<const std::span<const double>> inputs
         };
         // Row k holds sample k of each lane's odd extension (the same extension as apply());
         // rows past a lane's extension repeat its last value (finite; those outputs are dropped).
+        // v − v, summed per lane, is 0 only when every sample is finite (checked while copying).
+        std::array<double, kLanes> finite{};
         for (std::size_t k = 1; k <= pad; ++k) {
             for (std::size_t l = 0; l < kLanes; ++l)
                 at(pad - k, l) = 2.0 * x[l][0] - x[l][k];
         }
-        for (std::size_t k = 0; k < shortest; ++k) {
-            for (std::size_t l = 0; l < kLanes; ++l)
-                at(pad + k, l) = x[l][k];
-        }
-        for (std::size_t l = 0; l < kLanes; ++l) {
-            const std::size_t n = x[l].size();
-            for (std::size_t k = shortest; k < n; ++k)
-                at(pad + k, l) = x[l][k];
-            for (std::size_t k = 1; k <= pad; ++k)
-                at(pad + n - 1 + k, l) = 2.0 * x[l][n - 1] - x[l][n - 1 - k];
-            for (std::size_t row = length[l]; row < rows; ++row)
-                at(row, l) = at(length[l] - 1, l);
-        }
+        // Forward: the first section reads rows [pad, pad + shortest) straight from the inputs
+        // (those buffer rows are only written, never copied in); the rest from the buffer. Rows
+        // [0, pad) hold the odd extension at the start.
+        std::array<const double*, kLanes> src{};
         std::array<double, kLanes> first{};
-        for (std::size_t l = 0; l < kLanes; ++l)
+        for (std::size_t l = 0; l < kLanes; ++l) {
+            src[l] = x[l].data();
             first[l] = at(0, l);
+        }
         for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
             std::array<double, kLanes> z1{}, z2{};
             for (std::size_t l = 0; l < kLanes; ++l) {
                 z1[l] = zi_[2 * sec] * first[l];
                 z2[l] = zi_[2 * sec + 1] * first[l];
             }
-            run_interleaved(sections_[sec], buffer, rows, z1, z2, 1);
+            if (sec == 0) {
+                run_interleaved(sections_[sec], buffer, pad, z1, z2, 1);
+                run_forward_gathered(sections_[sec], src, &at(pad, 0), shortest, z1, z2);
+                for (std::size_t l = 0; l < kLanes; ++l) {
+                    if (!std::isfinite(z1[l]) || !std::isfinite(z2[l]))
+                        finite[l] += 1.0;  // a non-finite sample, or overflow (searched below)
+                }
+                // The rows past the shortest input, filled now that the gathered pass has brought
+                // the inputs' ends into cache.
+                for (std::size_t l = 0; l < kLanes; ++l) {
+                    const std::size_t n = x[l].size();
+                    for (std::size_t k = shortest; k < n; ++k) {
+                        const double v = x[l][k];
+                        at(pad + k, l) = v;
+                        finite[l] += v - v;
+                    }
+                    for (std::size_t k = 1; k <= pad; ++k)
+                        at(pad + n - 1 + k, l) = 2.0 * x[l][n - 1] - x[l][n - 1 - k];
+                    for (std::size_t row = length[l]; row < rows; ++row)
+                        at(row, l) = at(length[l] - 1, l);
+                }
+                run_interleaved(sections_[sec], &at(pad + shortest, 0), rows - pad - shortest, z1,
+                                z2, 1);
+                for (std::size_t l = 0; l < kLanes; ++l) {
+                    const auto bad = finite[l] != 0.0
+                                         ? std::find_if(x[l].begin(), x[l].end(),
+                                                        [](double v) { return !std::isfinite(v); })
+                                         : x[l].end();
+                    if (bad != x[l].end()) {
+                        throw std::invalid_argument("zero-phase filter: sample " +
+                                                    std::to_string(bad - x[l].begin()) +
+                                                    " is not finite");
+                    }
+                }
+            } else {
+                run_interleaved(sections_[sec], buffer, rows, z1, z2, 1);
+            }
         }
-        // Backward: one sweep from the last row down; a lane's state is set to the steady state
-        // of its last sample when the sweep reaches that sample (longest lanes first).
+        // Backward: one sweep from the last row down to the first kept row; a lane's state is set
+        // to the steady state of its last sample when the sweep reaches that sample (longest lanes
+        // first). The backward output at a row depends only on the rows above it, so the rows
+        // below the first kept one are not needed.
         std::array<double, kLanes> last{};
         std::array<std::size_t, kLanes> order{};
         for (std::size_t l = 0; l < kLanes; ++l) {
@@ -354,6 +469,25 @@ void ZeroPhaseFilter::apply_many(std::span<const std::span<const double>> inputs
         }
         std::stable_sort(order.begin(), order.end(),
                          [&length](std::size_t a, std::size_t b) { return length[a] > length[b]; });
+        // Rows kept by every lane get the last section's backward output written straight to the
+        // results; the other kept rows are copied out of the buffer lane by lane.
+        std::size_t common_begin = 0;
+        std::size_t common_end = rows;
+        std::array<double*, kLanes> dst{};
+        std::array<std::size_t, kLanes> first_row{};
+        for (std::size_t l = 0; l < count; ++l) {
+            first_row[l] = pad + keep_from[i + l];
+            dst[l] = outputs[i + l].data();
+            common_begin = std::max(common_begin, first_row[l]);
+            common_end = std::min(common_end, first_row[l] + outputs[i + l].size());
+        }
+        if (common_end <= common_begin) {
+            // No row is kept by every lane (the kept ranges do not overlap, or one is empty): the
+            // whole last sweep runs in the buffer and every kept row is copied out. Without this,
+            // common_begin could lie past the shortest lane's end.
+            common_begin = first_kept_row;
+            common_end = first_kept_row;
+        }
         for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
             std::array<double, kLanes> z1{}, z2{};
             std::size_t top = rows;  // rows [top, rows) are done
@@ -365,15 +499,29 @@ void ZeroPhaseFilter::apply_many(std::span<const std::span<const double>> inputs
                 z1[l] = zi_[2 * sec] * last[l];
                 z2[l] = zi_[2 * sec + 1] * last[l];
             }
-            run_interleaved(sections_[sec], &at(top - 1, 0), top, z1, z2, -1);
-        }
-        for (std::size_t k = 0; k < shortest; ++k) {
-            for (std::size_t l = 0; l < count; ++l)
-                outputs[i + l][k] = at(pad + k, l);
+            if (sec + 1 < sections_.size()) {
+                run_interleaved(sections_[sec], &at(top - 1, 0), top - first_kept_row, z1, z2, -1);
+                continue;
+            }
+            // common_end < top: it is first_kept_row, or ends rows kept by every lane, which lie
+            // below each lane's extension end.
+            run_interleaved(sections_[sec], &at(top - 1, 0), top - common_end, z1, z2, -1);
+            if (common_end > common_begin) {
+                run_backward_scattered(sections_[sec], buffer, common_end - 1,
+                                       common_end - common_begin, z1, z2, dst, first_row, count);
+            }
+            if (common_begin > first_kept_row) {
+                run_interleaved(sections_[sec], &at(common_begin - 1, 0),
+                                common_begin - first_kept_row, z1, z2, -1);
+            }
         }
         for (std::size_t l = 0; l < count; ++l) {
-            for (std::size_t k = shortest; k < x[l].size(); ++k)
-                outputs[i + l][k] = at(pad + k, l);
+            const std::span<double> out = outputs[i + l];
+            const std::size_t from = pad + keep_from[i + l];
+            for (std::size_t row = from; row < std::min(common_begin, from + out.size()); ++row)
+                out[row - from] = at(row, l);
+            for (std::size_t row = std::max(common_end, from); row < from + out.size(); ++row)
+                out[row - from] = at(row, l);
         }
     }
 }

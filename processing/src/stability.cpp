@@ -118,6 +118,36 @@ std::optional<CopPath> cop_path(const PlateKinetics& plate, double sample_rate_h
     return out;
 }
 
+std::optional<double> band_time_to_stabilisation(std::span<const double> component_n,
+                                                 double reference_n, double band_n,
+                                                 double sample_rate_hz, double hold_s) {
+    if (component_n.empty() || !(band_n >= 0) || !(hold_s >= 0) || !(sample_rate_hz > 0) ||
+        !std::isfinite(sample_rate_hz)) {
+        throw std::invalid_argument(
+            "band_time_to_stabilisation: needs samples, a band ≥ 0, a hold ≥ 0 and a positive "
+            "rate");
+    }
+    // t* follows the last excursion outside the band; with none, it is the window's first sample.
+    std::size_t stable_from = component_n.size();
+    while (stable_from > 0 && std::abs(component_n[stable_from - 1] - reference_n) <= band_n) {
+        --stable_from;
+    }
+    const auto in_band = static_cast<double>(component_n.size() - stable_from);
+    if (stable_from == component_n.size() || in_band / sample_rate_hz < hold_s) {
+        return std::nullopt;
+    }
+    return static_cast<double>(stable_from) / sample_rate_hz;
+}
+
+std::optional<double> resultant_time_to_stabilisation(std::optional<double> ml_s,
+                                                      std::optional<double> ap_s,
+                                                      std::optional<double> vertical_s) {
+    if (!ml_s || !ap_s || !vertical_s) {
+        return std::nullopt;
+    }
+    return std::sqrt(*ml_s * *ml_s + *ap_s * *ap_s + *vertical_s * *vertical_s);
+}
+
 std::optional<double> polynomial_time_to_stabilisation(std::span<const double> rectified_n,
                                                        double sample_rate_hz,
                                                        double reference_range_n) {

@@ -1,4 +1,5 @@
 #include <hoplab/processing/symmetry.hpp>
+#include <hoplab/processing/trial_analysis.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -111,28 +111,6 @@ std::optional<double> fatigue_pct(const std::vector<double>& values) {
     return (last - first) / first * 100.0;
 }
 
-// Four doubles (GCC vector extension; two SSE2 registers without AVX).
-using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
-
-// True when no sample is NaN or ±inf: v − v is 0 for finite v and NaN otherwise, and independent
-// vector sums of it stay 0 only if every sample is finite. No early exit: one streaming pass.
-bool all_finite(std::span<const double> f) {
-    Lanes4 sum_a{}, sum_b{};
-    std::size_t k = 0;
-    for (; k + 8 <= f.size(); k += 8) {
-        Lanes4 a, b;
-        std::memcpy(&a, f.data() + k, sizeof a);
-        std::memcpy(&b, f.data() + k + 4, sizeof b);
-        sum_a += a - a;
-        sum_b += b - b;
-    }
-    double rest = 0.0;
-    for (; k < f.size(); ++k)
-        rest += f[k] - f[k];
-    const Lanes4 sum = sum_a + sum_b;
-    return rest == 0.0 && sum[0] == 0.0 && sum[1] == 0.0 && sum[2] == 0.0 && sum[3] == 0.0;
-}
-
 struct ImpactPeak {
     double force_n = 0;
     std::size_t index = 0;
@@ -145,32 +123,83 @@ struct Peak {
     std::optional<ImpactPeak> impact;
 };
 
-// Largest value of a non-empty span of finite values. Four independent maxima keep the loop free
-// of one long dependency chain (the maximum is exact in any order).
-double largest(std::span<const double> y) {
-    std::array<double, 4> top{y[0], y[0], y[0], y[0]};
+// The per-window scans below run four samples per vector (AVX2 clone chosen at run time, else two
+// SSE2 halves), with the same arithmetic per lane as a scalar loop: maxima are exact in any order,
+// and the trapezoid's partial sums keep the order of the four-way scalar loop they replaced.
+using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
+
+// Largest value of a non-empty span of finite values.
+__attribute__((target_clones("avx2", "default"))) double largest(std::span<const double> y) {
+    Lanes4 top = {y[0], y[0], y[0], y[0]};
     std::size_t k = 0;
     for (; k + 4 <= y.size(); k += 4) {
-        for (std::size_t l = 0; l < 4; ++l)
-            top[l] = std::max(top[l], y[k + l]);
+        Lanes4 v;
+        std::memcpy(&v, y.data() + k, sizeof v);
+        top = top < v ? v : top;
     }
+    double result = std::max(std::max(top[0], top[1]), std::max(top[2], top[3]));
     for (; k < y.size(); ++k)
-        top[0] = std::max(top[0], y[k]);
-    return std::max(std::max(top[0], top[1]), std::max(top[2], top[3]));
+        result = std::max(result, y[k]);
+    return result;
 }
 
 // Largest forward difference y[k+1] − y[k] of a span of at least two finite values.
-double largest_step(std::span<const double> y) {
+__attribute__((target_clones("avx2", "default"))) double largest_step(std::span<const double> y) {
     const double first = y[1] - y[0];
-    std::array<double, 4> top{first, first, first, first};
+    Lanes4 top = {first, first, first, first};
     std::size_t k = 0;
     for (; k + 5 <= y.size(); k += 4) {
-        for (std::size_t l = 0; l < 4; ++l)
-            top[l] = std::max(top[l], y[k + l + 1] - y[k + l]);
+        Lanes4 next, here;
+        std::memcpy(&next, y.data() + k + 1, sizeof next);
+        std::memcpy(&here, y.data() + k, sizeof here);
+        const Lanes4 step = next - here;
+        top = top < step ? step : top;
     }
+    double result = std::max(std::max(top[0], top[1]), std::max(top[2], top[3]));
     for (; k + 1 < y.size(); ++k)
-        top[0] = std::max(top[0], y[k + 1] - y[k]);
-    return std::max(std::max(top[0], top[1]), std::max(top[2], top[3]));
+        result = std::max(result, y[k + 1] - y[k]);
+    return result;
+}
+
+// Σ (f[k−1] + f[k]) over k in (begin, end), N: four partial sums over k = begin + 1 + 4j + l, the
+// remainder added to the first, then ((s0 + s1) + s2) + s3.
+__attribute__((target_clones("avx2", "default"))) double trapezoid_sum(std::span<const double> f,
+                                                                       std::size_t begin,
+                                                                       std::size_t end) {
+    Lanes4 partial{};
+    std::size_t k = begin + 1;
+    for (; k + 4 <= end; k += 4) {
+        Lanes4 before, here;
+        std::memcpy(&before, f.data() + k - 1, sizeof before);
+        std::memcpy(&here, f.data() + k, sizeof here);
+        partial += before + here;
+    }
+    for (; k < end; ++k)
+        partial[0] += f[k - 1] + f[k];
+    return partial[0] + partial[1] + partial[2] + partial[3];
+}
+
+// First k in [from, end) with y[k] > y[k−1] and y[k] ≥ y[k+1] (a local maximum), else end.
+// Requires 1 ≤ from and end < y.size().
+__attribute__((target_clones("avx2", "default"))) std::size_t next_local_maximum(
+    std::span<const double> y, std::size_t from, std::size_t end) {
+    std::size_t k = from;
+    for (; k + 4 <= end; k += 4) {
+        Lanes4 before, v, after;
+        std::memcpy(&before, y.data() + k - 1, sizeof before);
+        std::memcpy(&v, y.data() + k, sizeof v);
+        std::memcpy(&after, y.data() + k + 1, sizeof after);
+        const auto rising = v > before;
+        const auto not_falling = v >= after;
+        const auto hit = rising & not_falling;
+        if (hit[0] | hit[1] | hit[2] | hit[3])
+            break;
+    }
+    for (; k < end; ++k) {
+        if (y[k] > y[k - 1] && y[k] >= y[k + 1])
+            return k;
+    }
+    return end;
 }
 
 // METHODS §4.1: the first local maximum of y in [1, search_end) before the global maximum at
@@ -179,10 +208,8 @@ double largest_step(std::span<const double> y) {
 std::optional<std::size_t> impact_peak(std::span<const double> y, std::size_t global,
                                        std::size_t search_end, double min_prominence) {
     const std::size_t end = std::min(search_end, global);
-    for (std::size_t k = 1; k < end; ++k) {
-        if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) {
-            continue;
-        }
+    for (std::size_t k = next_local_maximum(y, 1, end); k < end;
+         k = next_local_maximum(y, k + 1, end)) {
         double left_min = y[k];
         for (std::size_t j = k; j-- > 0 && y[j] <= y[k];) {
             left_min = std::min(left_min, y[j]);
@@ -205,7 +232,13 @@ class WindowedFilter {
   public:
     WindowedFilter(double cutoff_hz, double fs)
         : filter_(butterworth_lowpass(2, cutoff_hz, fs)),
-          margin_(filter_.settle_samples(kWindowTransientTolerance)) {}
+          margin_(filter_.settle_samples(kWindowTransientTolerance)),
+          cutoff_hz_(cutoff_hz),
+          fs_(fs) {}
+
+    [[nodiscard]] bool designed_for(double cutoff_hz, double fs) const {
+        return cutoff_hz == cutoff_hz_ && fs == fs_;
+    }
 
     // The window [lo, hi) filtered for the samples [begin, end).
     [[nodiscard]] std::pair<std::size_t, std::size_t> window(std::size_t n, std::size_t begin,
@@ -233,41 +266,43 @@ class WindowedFilter {
     // first so that a group's windows have similar lengths (a group costs its longest window).
     // An impact peak is searched for when min_impact_prominence_n is given.
     // `visit(i)` is called for each run i in `which` right after its window is filtered, while
-    // the run's raw samples are still in cache.
+    // the run's raw samples are still in cache. result[i] is set for each run i in `which`
+    // (result holds one entry per run).
     template <typename Visit>
-    std::vector<std::optional<Peak>> peaks(std::span<const double> f, const std::vector<Run>& runs,
-                                           const std::vector<std::size_t>& which, double fs,
-                                           std::optional<double> min_impact_prominence_n,
-                                           double impact_search_fraction, Visit&& visit) {
+    void peaks(std::span<const double> f, const std::vector<Run>& runs,
+               const std::vector<std::size_t>& which, double fs,
+               std::optional<double> min_impact_prominence_n, double impact_search_fraction,
+               Visit&& visit, std::vector<std::optional<Peak>>& result) {
         std::vector<std::size_t> order = which;
         std::stable_sort(order.begin(), order.end(), [&runs](std::size_t a, std::size_t b) {
             return runs[a].end - runs[a].begin < runs[b].end - runs[b].begin;
         });
-        std::vector<std::optional<Peak>> result(runs.size());
         constexpr std::size_t kGroup = 16;
+        // Only the run's own samples of each filtered window are kept (see apply_many).
         std::array<std::span<const double>, kGroup> inputs;
+        std::array<std::size_t, kGroup> keep_from{};
         std::array<std::span<double>, kGroup> outputs;
-        std::array<std::pair<std::size_t, std::size_t>, kGroup> windows;
         for (std::size_t g = 0; g < order.size(); g += kGroup) {
             const std::size_t count = std::min(kGroup, order.size() - g);
             std::size_t total = 0;
-            for (std::size_t j = 0; j < count; ++j) {
-                windows[j] = window(f.size(), runs[order[g + j]].begin, runs[order[g + j]].end);
-                total += windows[j].second - windows[j].first;
-            }
+            for (std::size_t j = 0; j < count; ++j)
+                total += runs[order[g + j]].end - runs[order[g + j]].begin;
             values_.resize(std::max(values_.size(), total));
             std::size_t at = 0;
             for (std::size_t j = 0; j < count; ++j) {
-                const auto [lo, hi] = windows[j];
+                const Run& r = runs[order[g + j]];
+                const auto [lo, hi] = window(f.size(), r.begin, r.end);
                 inputs[j] = f.subspan(lo, hi - lo);
-                outputs[j] = std::span<double>(values_).subspan(at, hi - lo);
-                at += hi - lo;
+                keep_from[j] = r.begin - lo;
+                outputs[j] = std::span<double>(values_).subspan(at, r.end - r.begin);
+                at += r.end - r.begin;
             }
-            filter_.apply_many(std::span(inputs).first(count), std::span(outputs).first(count));
+            filter_.apply_many(std::span(inputs).first(count), std::span(keep_from).first(count),
+                               std::span(outputs).first(count));
             for (std::size_t j = 0; j < count; ++j) {
                 visit(order[g + j]);
                 const Run& r = runs[order[g + j]];
-                const double* y = outputs[j].data() + (r.begin - windows[j].first);
+                const double* y = outputs[j].data();
                 const std::size_t len = r.end - r.begin;
                 // The first sample holding the maximum.
                 const double top = largest(std::span<const double>(y, len));
@@ -287,13 +322,13 @@ class WindowedFilter {
                 result[order[g + j]] = p;
             }
         }
-        return result;
     }
     [[nodiscard]] std::span<const double> values() const { return values_; }
 
   private:
     ZeroPhaseFilter filter_;
     std::size_t margin_;
+    double cutoff_hz_, fs_;
     std::vector<double> values_;
 };
 
@@ -353,12 +388,8 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         throw std::invalid_argument("the trial has " + std::to_string(f.size()) +
                                     " samples; at least 0.2 s and 10 samples are needed");
     }
-    if (!all_finite(f)) {
-        const auto bad =
-            std::find_if(f.begin(), f.end(), [](double v) { return !std::isfinite(v); });
-        throw std::invalid_argument("vertical force sample " + std::to_string(bad - f.begin()) +
-                                    " is not finite");
-    }
+    // Non-finite samples are refused by detect_events, whose first pass over the record checks
+    // them ("vertical force sample <index> is not finite").
     check_settings(settings);
     if (plate && (plate->fz_n.size() != f.size() || plate->fx_n.size() != f.size() ||
                   plate->fy_n.size() != f.size() || plate->cop.size() != f.size())) {
@@ -493,20 +524,14 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         double trapezoid_sum_n = 0;
         std::optional<double> touchdown_s, take_off_s;
     };
-    std::vector<std::optional<RunSamples>> run_samples(runs.size());
+    // Per-run tables are reused from call to call on this thread: at a few hundred kB for long
+    // records, fresh allocations come from new pages, whose faults cost ~15 % of the analysis.
+    thread_local std::vector<std::optional<RunSamples>> run_samples;
+    run_samples.assign(runs.size(), std::nullopt);
     const auto sample_run = [&](std::size_t i) {
         const Run& r = runs[i];
         RunSamples samples;
-        // Four partial sums break the floating-point add dependency chain.
-        std::array<double, 4> partial{};
-        std::size_t k = r.begin + 1;
-        for (; k + 4 <= r.end; k += 4) {
-            for (std::size_t l = 0; l < 4; ++l)
-                partial[l] += f[k + l - 1] + f[k + l];
-        }
-        for (; k < r.end; ++k)
-            partial[0] += f[k - 1] + f[k];
-        samples.trapezoid_sum_n = partial[0] + partial[1] + partial[2] + partial[3];
+        samples.trapezoid_sum_n = trapezoid_sum(f, r.begin, r.end);
         if (r.begin > 0)
             samples.touchdown_s = touchdown_s(r);
         if (r.end < f.size())
@@ -528,14 +553,25 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         if (!run_saturated[i])
             peak_runs.push_back(i);
     }
-    const std::vector<std::optional<Peak>> run_peaks =
-        peaks_possible
-            ? WindowedFilter(settings.peak_cutoff_hz, fs)
-                  .peaks(f, runs, peak_runs, fs,
-                         bw ? std::optional<double>(settings.impact_min_prominence_bw * *bw)
-                            : std::nullopt,
-                         settings.impact_search_fraction, sample_run)
-            : std::vector<std::optional<Peak>>(runs.size());
+    thread_local std::vector<std::optional<Peak>> run_peaks;
+    run_peaks.assign(runs.size(), std::nullopt);
+    if (peaks_possible) {
+        // Reused on this thread while the cutoff and rate stay the same, with its work buffers.
+        thread_local std::optional<WindowedFilter> peak_filter;
+        if (!peak_filter || !peak_filter->designed_for(settings.peak_cutoff_hz, fs))
+            peak_filter.emplace(settings.peak_cutoff_hz, fs);
+        peak_filter->peaks(
+            f, runs, peak_runs, fs,
+            bw ? std::optional<double>(settings.impact_min_prominence_bw * *bw) : std::nullopt,
+            settings.impact_search_fraction, sample_run, run_peaks);
+        // A long stance leaves work buffers of 16 lanes × its length: not kept beyond this call.
+        constexpr std::size_t kLongestKeptRun = 65'536;  // samples (16 lanes × 8 B → 8 MB)
+        if (std::any_of(peak_runs.begin(), peak_runs.end(), [&runs](std::size_t i) {
+                return runs[i].end - runs[i].begin > kLongestKeptRun;
+            })) {
+            peak_filter.reset();
+        }
+    }
 
     const auto contact_metrics = [&](std::size_t i) {
         const Run& r = runs[i];
@@ -721,6 +757,26 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
                         landing.time_to_stabilisation_polynomial_s =
                             std::max(0.0, time_of(r.begin) + *tts - landing.start_s);
                     }
+                }
+                // Horizontal components (METHODS §4.8): the same rule with reference 0 N, on the
+                // same low-pass over the same window (touchdown to the vertical's last in-band
+                // sample); plate x = ML, y = AP as for DPSI.
+                if (plate) {
+                    const auto horizontal = [&](std::span<const double> component) {
+                        WindowedFilter component_filter(settings.stabilisation_cutoff_hz, fs);
+                        const std::size_t at = component_filter.run(component, r.begin, r.end);
+                        const auto tts = band_time_to_stabilisation(
+                            component_filter.values().subspan(at, *last_in + 1), 0.0, band, fs,
+                            settings.stabilisation_hold_s);
+                        return tts ? std::optional(
+                                         std::max(0.0, time_of(r.begin) + *tts - landing.start_s))
+                                   : std::nullopt;
+                    };
+                    landing.time_to_stabilisation_ml_s = horizontal(plate->fx_n);
+                    landing.time_to_stabilisation_ap_s = horizontal(plate->fy_n);
+                    landing.time_to_stabilisation_resultant_s = resultant_time_to_stabilisation(
+                        landing.time_to_stabilisation_ml_s, landing.time_to_stabilisation_ap_s,
+                        landing.time_to_stabilisation_s);
                 }
             }
         }

@@ -4,9 +4,16 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <fstream>
+#include <limits>
 #include <numbers>
+#include <random>
+#include <span>
 #include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace hoplab::processing {
 namespace {
@@ -167,6 +174,191 @@ TEST(FiltFilt, RefusesTooShortOrNonFiniteInput) {
     std::vector<double> x(100, 1.0);
     x[50] = std::nan("");
     EXPECT_THROW(filtfilt(s, x), std::invalid_argument);
+}
+
+// Windows of a pseudo-random record, the way analyze_trial cuts contact windows: lengths from
+// just above the padding to a few thousand samples, more than one group of sixteen, so lanes
+// that repeat the group's first input and lanes of unequal length are both exercised.
+struct Windows {
+    std::vector<double> record;
+    std::vector<std::span<const double>> inputs;
+    std::vector<std::size_t> keep_from;
+    std::vector<std::vector<double>> kept;
+    std::vector<std::span<double>> outputs;
+};
+
+Windows make_windows(std::size_t count, std::size_t min_length) {
+    Windows w;
+    std::mt19937_64 rng(20261123);
+    std::normal_distribution<double> noise(0.0, 50.0);
+    w.record.resize(200000);
+    for (std::size_t k = 0; k < w.record.size(); ++k)
+        w.record[k] = 800.0 * std::sin(static_cast<double>(k) * 0.003) + noise(rng);
+    std::uniform_int_distribution<std::size_t> length_of(min_length, 3000), offset_of(0, 190000);
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t length = length_of(rng);
+        w.inputs.push_back(std::span<const double>(w.record).subspan(offset_of(rng), length));
+        // Kept ranges: the whole window, an empty one, one ending at the last sample, and
+        // interior ones.
+        std::size_t begin = 0, size = length;
+        switch (i % 4) {
+            case 0:
+                break;
+            case 1:
+                begin = length / 3, size = 0;
+                break;
+            case 2:
+                begin = length / 2, size = length - length / 2;
+                break;
+            default:
+                begin = length / 5, size = length / 2;
+                break;
+        }
+        w.keep_from.push_back(begin);
+        w.kept.emplace_back(size);
+    }
+    for (auto& k : w.kept)
+        w.outputs.emplace_back(k);
+    return w;
+}
+
+TEST(ZeroPhaseFilterMany, KeptRangesEqualApplyBitForBit) {
+    // One section (the 50 Hz peak filter) and a 4th-order cascade (the second section runs from
+    // the interleaved buffer, not from the inputs).
+    for (const int order : {2, 4}) {
+        ZeroPhaseFilter many(butterworth_lowpass(order, 50, 1000));
+        ZeroPhaseFilter one(butterworth_lowpass(order, 50, 1000));
+        for (const std::size_t count : {std::size_t{1}, std::size_t{16}, std::size_t{37}}) {
+            auto w = make_windows(count, many.pad_samples() + 1);
+            many.apply_many(w.inputs, w.keep_from, w.outputs);
+            for (std::size_t i = 0; i < count; ++i) {
+                const auto whole = one.apply(w.inputs[i]);
+                ASSERT_EQ(w.kept[i].size(), w.outputs[i].size());
+                for (std::size_t k = 0; k < w.kept[i].size(); ++k) {
+                    // Same operations in the same order: exact equality, no tolerance.
+                    ASSERT_EQ(w.kept[i][k], whole[w.keep_from[i] + k])
+                        << "order " << order << ", window " << i << " of " << count
+                        << ", kept sample " << k;
+                }
+            }
+        }
+    }
+}
+
+TEST(ZeroPhaseFilterMany, KeptRangesSharingNoRowAreFilteredToo) {
+    // Regression: a 30-sample window kept whole grouped with a 2000-sample window kept from sample
+    // 1500. No row is kept by both, and the later kept range starts past the short window's end;
+    // the backward sweep used to be asked for a negative (wrapped) number of rows and crashed.
+    ZeroPhaseFilter many(butterworth_lowpass(2, 50, 1000));
+    ZeroPhaseFilter one(butterworth_lowpass(2, 50, 1000));
+    std::vector<double> short_x(30), long_x(2000);
+    for (std::size_t k = 0; k < short_x.size(); ++k)
+        short_x[k] = static_cast<double>(k * k % 17);
+    for (std::size_t k = 0; k < long_x.size(); ++k)
+        long_x[k] = 100.0 * std::sin(0.01 * static_cast<double>(k));
+    std::vector<double> short_out(30), long_out(400);
+    const std::vector<std::span<const double>> inputs{short_x, long_x};
+    const std::vector<std::size_t> keep_from{0, 1500};
+    const std::vector<std::span<double>> outputs{short_out, long_out};
+    many.apply_many(inputs, keep_from, outputs);
+    const auto short_whole = one.apply(short_x);
+    const auto long_whole = one.apply(long_x);
+    for (std::size_t k = 0; k < short_out.size(); ++k)
+        ASSERT_EQ(short_out[k], short_whole[k]) << "short window, sample " << k;
+    for (std::size_t k = 0; k < long_out.size(); ++k)
+        ASSERT_EQ(long_out[k], long_whole[1500 + k]) << "long window, kept sample " << k;
+}
+
+TEST(ZeroPhaseFilterMany, WholeSignalsEqualApplyBitForBit) {
+    ZeroPhaseFilter many(butterworth_lowpass(2, 50, 1000));
+    ZeroPhaseFilter one(butterworth_lowpass(2, 50, 1000));
+    auto w = make_windows(21, many.pad_samples() + 1);
+    std::vector<std::vector<double>> results;
+    std::vector<std::span<double>> outputs;
+    for (const auto& input : w.inputs)
+        results.emplace_back(input.size());
+    for (auto& r : results)
+        outputs.emplace_back(r);
+    many.apply_many(w.inputs, outputs);
+    for (std::size_t i = 0; i < w.inputs.size(); ++i) {
+        const auto whole = one.apply(w.inputs[i]);
+        for (std::size_t k = 0; k < whole.size(); ++k)
+            ASSERT_EQ(results[i][k], whole[k]) << "window " << i << ", sample " << k;
+    }
+}
+
+TEST(ZeroPhaseFilterMany, RefusesMismatchedCountsShortInputsAndRangesPastTheEnd) {
+    ZeroPhaseFilter filter(butterworth_lowpass(2, 50, 1000));
+    const std::vector<double> x(100, 1.0), too_short(filter.pad_samples(), 1.0);
+    std::vector<double> out(100);
+    const std::vector<std::span<const double>> one_input{x}, two_inputs{x, x};
+    const std::vector<std::span<double>> one_output{out};
+    const std::vector<std::size_t> keep_none{}, keep_zero{0}, keep_two{0, 0};
+    EXPECT_THROW(filter.apply_many(two_inputs, keep_two, one_output), std::invalid_argument);
+    EXPECT_THROW(filter.apply_many(one_input, keep_none, one_output), std::invalid_argument);
+    EXPECT_THROW(filter.apply_many(one_input, keep_two, one_output), std::invalid_argument);
+    EXPECT_THROW(filter.apply_many(two_inputs, one_output), std::invalid_argument);
+
+    // Not longer than the padding (10 samples for one section), as apply() refuses it.
+    const std::vector<std::span<const double>> short_input{too_short};
+    std::vector<double> short_out(too_short.size());
+    const std::vector<std::span<double>> short_output{short_out};
+    EXPECT_THROW(filter.apply_many(short_input, keep_zero, short_output), std::invalid_argument);
+    EXPECT_THROW(filter.apply_many(short_input, short_output), std::invalid_argument);
+
+    // 100 samples kept from sample 1 end one past the last; from 101 starts past it.
+    const std::vector<std::size_t> keep_one{1}, keep_past{101};
+    EXPECT_THROW(filter.apply_many(one_input, keep_one, one_output), std::invalid_argument);
+    std::vector<double> none;
+    const std::vector<std::span<double>> empty_output{none};
+    EXPECT_THROW(filter.apply_many(one_input, keep_past, empty_output), std::invalid_argument);
+    // The limits themselves are accepted: 99 samples from 1, and nothing from the end.
+    std::vector<double> last99(99);
+    const std::vector<std::span<double>> last99_output{last99};
+    EXPECT_NO_THROW(filter.apply_many(one_input, keep_one, last99_output));
+    const std::vector<std::size_t> keep_end{100};
+    EXPECT_NO_THROW(filter.apply_many(one_input, keep_end, empty_output));
+    // Output length differing from the input length (whole-signal overload).
+    std::vector<double> out99(99);
+    const std::vector<std::span<double>> out99_output{out99};
+    EXPECT_THROW(filter.apply_many(one_input, out99_output), std::invalid_argument);
+}
+
+TEST(ZeroPhaseFilterMany, RefusesNonFiniteSamplesNamingTheSample) {
+    ZeroPhaseFilter filter(butterworth_lowpass(2, 50, 1000));
+    // 20 windows (two groups); the bad sample goes into window 17 (second group), at its first
+    // sample, inside and at its last sample, which is past the shortest window of its group (a
+    // different check path from the samples all lanes share).
+    const std::vector<double> bad_values{std::numeric_limits<double>::quiet_NaN(),
+                                         std::numeric_limits<double>::infinity(),
+                                         -std::numeric_limits<double>::infinity()};
+    for (const double bad : bad_values) {
+        for (const std::size_t at : {std::size_t{0}, std::size_t{40}, std::size_t{499}}) {
+            std::vector<std::vector<double>> signals;
+            for (std::size_t i = 0; i < 20; ++i)
+                signals.emplace_back(i == 17 ? 500 : 100 + i, 1.0);
+            signals[17][at] = bad;
+            std::vector<std::span<const double>> inputs;
+            std::vector<std::vector<double>> results;
+            std::vector<std::span<double>> outputs;
+            std::vector<std::size_t> keep_from;
+            for (const auto& s : signals) {
+                inputs.emplace_back(s);
+                results.emplace_back(s.size());
+                keep_from.push_back(0);
+            }
+            for (auto& r : results)
+                outputs.emplace_back(r);
+            try {
+                filter.apply_many(inputs, keep_from, outputs);
+                FAIL() << bad << " at sample " << at << " was accepted";
+            } catch (const std::invalid_argument& error) {
+                EXPECT_EQ(std::string(error.what()),
+                          "zero-phase filter: sample " + std::to_string(at) + " is not finite");
+            }
+            EXPECT_THROW(filter.apply_many(inputs, outputs), std::invalid_argument);
+        }
+    }
 }
 
 }  // namespace

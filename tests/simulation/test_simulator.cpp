@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <numbers>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -203,6 +205,48 @@ TEST(Simulator, AnalysisRecoversTheTruthWithinOneSample) {
         EXPECT_NEAR(*analysis.contacts[i].peak_force_N, truth.peak_force_n,
                     0.01 * truth.peak_force_n);
     }
+}
+
+// The default stick after a single-leg hop outlasts the 3 s DPSI window and the touchdown + 4 s end
+// of the landing COP path window, so a simulated (and demo) landing reports both.
+TEST(Simulator, SingleLegHopStickIsLongEnoughForDpsiAndCopPath) {
+    TrialScript script;
+    script.protocol = Protocol::single_leg_hop;
+    const auto trial = simulate_trial({}, script, PlateNoise{}, kRate, 3);
+    hoplab::processing::PlateSeries plate;
+    for (const auto& w : trial.plates[0].samples) {
+        // COP from the moments about the surface origin (Mx = y·Fz, My = −x·Fz), where loaded.
+        const auto cop =
+            w.fz_n >= 20.0
+                ? std::optional(hoplab::processing::CopPoint{-w.my_nm / w.fz_n, w.mx_nm / w.fz_n})
+                : std::nullopt;
+        plate.push_back(w.fx_n, w.fy_n, w.fz_n, cop);
+    }
+    const auto analysis = hoplab::processing::analyze_trial(
+        plate.fz_n, kRate, Protocol::single_leg_hop, Limb::left, {}, plate.view());
+    ASSERT_TRUE(analysis.landing);
+    ASSERT_TRUE(analysis.landing->stance_end_s);
+    EXPECT_NEAR(*trial.truth.final_landing_s, analysis.landing->start_s, 2e-3);
+    EXPECT_GE(*analysis.landing->stance_end_s - analysis.landing->start_s, 4.5);
+    ASSERT_TRUE(analysis.landing->stability);
+    EXPECT_NEAR(analysis.landing->stability->window_s, 3.0, 1e-12);
+    ASSERT_TRUE(analysis.landing->cop_path);
+    // The sway (x = 10 mm·sin(2π·0.3·t), y = 20 mm·sin(2π·0.2·t), t from the record start) has the
+    // arc length ∫‖d(x, y)/dt‖ dt over the window (midpoint rule, 1 ms steps); the 10 Hz COP
+    // low-pass passes 0.2–0.3 Hz unchanged. The simulator's moment noise (0.05 N·m, ≈ 70 µm of COP
+    // per sample before the low-pass) lengthens the measured path slightly (0.03 % with seed 3):
+    // within 1 %.
+    const auto& path = *analysis.landing->cop_path;
+    double arc_m = 0;
+    for (double t = path.start_s + 0.0005; t < path.end_s; t += 0.001) {
+        arc_m += 0.001 *
+                 std::hypot(
+                     0.010 * 2 * std::numbers::pi * 0.3 * std::cos(2 * std::numbers::pi * 0.3 * t),
+                     0.020 * 2 * std::numbers::pi * 0.2 * std::cos(2 * std::numbers::pi * 0.2 * t));
+    }
+    std::cout << "simulated landing COP path " << path.path_length_m << " m, sway arc " << arc_m
+              << " m\n";
+    EXPECT_NEAR(path.path_length_m, arc_m, 0.01 * arc_m);
 }
 
 TEST(Simulator, BadInputsNameTheFieldAndValue) {

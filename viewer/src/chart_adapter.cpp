@@ -18,6 +18,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace hoplab::viewer {
 namespace {
@@ -310,6 +311,9 @@ QWidget* make_pre_post_chart(const PrePostComparison& comparison, const std::str
         line->setName(limb == processing::Limb::left ? "left" : "right");
         QPen pen(limb_colour(limb));
         pen.setWidthF(2.0);
+        // Right dashed, so equal values of both limbs leave the left line visible.
+        if (limb == processing::Limb::right)
+            pen.setStyle(Qt::DashLine);
         line->setPen(pen);
         line->setPointsVisible(true);
         for (std::size_t i = 0; i < comparison.sessions.size(); ++i) {
@@ -353,14 +357,18 @@ QWidget* make_lsi_trend_chart(const PrePostComparison& comparison, QWidget* pare
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     double low = 75.0, high = 105.0;
-    const std::array<std::pair<const char*, QColor>, 3> metrics{
-        std::pair{"jump_height_m", QColor(40, 40, 40)},
-        std::pair{"contact_time_s", QColor(120, 80, 160)}, std::pair{"rsi", QColor(20, 140, 120)}};
-    for (const auto& [metric, colour] : metrics) {
+    // Each metric in its own dash pattern: equal LSIs (jump height and RSI often are) stay visible.
+    // Jump height is also wider, so a dotted RSI on top of it leaves its edges showing.
+    const std::array<std::tuple<const char*, QColor, Qt::PenStyle, double>, 3> metrics{
+        std::tuple{"jump_height_m", QColor(40, 40, 40), Qt::SolidLine, 5.0},
+        std::tuple{"contact_time_s", QColor(120, 80, 160), Qt::DashLine, 2.0},
+        std::tuple{"rsi", QColor(20, 190, 160), Qt::DotLine, 2.0}};
+    for (const auto& [metric, colour, style, width_px] : metrics) {
         auto* line = new QLineSeries();
         line->setName(QString::fromStdString(metric_name(metric)));
         QPen pen(colour);
-        pen.setWidthF(2.0);
+        pen.setWidthF(width_px);
+        pen.setStyle(style);
         line->setPen(pen);
         line->setPointsVisible(true);
         for (std::size_t i = 0; i < comparison.sessions.size(); ++i) {
@@ -415,6 +423,10 @@ QWidget* make_contact_overlay_chart(const LimbComparison& comparison, QWidget* p
         const bool left = curve.limb == processing::Limb::left;
         QPen pen(left ? kLeft : kRight);
         pen.setWidthF(1.4);
+        // Right dashed: where both limbs' curves coincide, the left one still shows between the
+        // dashes.
+        if (!left)
+            pen.setStyle(Qt::DashLine);
         series->setPen(pen);
         for (const auto& p : curve.points) {
             series->append(p.x, p.y);
@@ -502,6 +514,126 @@ QWidget* make_metric_bar_chart(const LimbComparison& comparison, QWidget* parent
         line->attachAxis(y);
     }
     return view_of(chart, parent);
+}
+
+namespace {
+
+class LiveChartView final : public QChartView, public LivePlot {
+  public:
+    LiveChartView(double window_s, QWidget* parent)
+        : QChartView(new QChart(), parent), window_s_(window_s) {
+        QChart* plot = chart();
+        plot->setAnimationOptions(QChart::NoAnimation);
+        plot->legend()->setAlignment(Qt::AlignBottom);
+        plot->setTitle(QString("Vertical force, last %1 s").arg(window_s, 0, 'f', 0));
+        // Aliased for the same reason as the trace plot: one min/max pair per column.
+        setRenderHint(QPainter::Antialiasing, false);
+        x_ = new QValueAxis();
+        x_->setTitleText("time before now (s)");
+        x_->setRange(-window_s, 0.0);
+        y_ = new QValueAxis();
+        y_->setTitleText("vertical force (N)");
+        y_->setRange(-50.0, 1000.0);
+        plot->addAxis(x_, Qt::AlignBottom);
+        plot->addAxis(y_, Qt::AlignLeft);
+    }
+
+    QWidget* widget() override { return this; }
+
+    std::size_t columns() const override {
+        return static_cast<std::size_t>(std::max(100.0, chart()->plotArea().width()));
+    }
+
+    void draw(const std::vector<LiveTrace>& traces) override {
+        while (lines_.size() < traces.size())
+            add_trace(traces[lines_.size()]);
+        // N: the axis keeps 0 and body weight's order of magnitude in view even on a quiet plate.
+        double y_min = -50.0, y_max = 1000.0;
+        for (const auto& trace : traces) {
+            for (const auto& column : trace.force.columns) {
+                y_min = std::min(y_min, column.min_n);
+                y_max = std::max(y_max, column.max_n);
+            }
+        }
+        y_max *= 1.05;
+        y_->setRange(y_min, y_max);
+        bool gap_in_legend = false;
+        for (std::size_t i = 0; i < traces.size(); ++i) {
+            QList<QPointF> points;
+            points.reserve(static_cast<qsizetype>(2 * traces[i].force.columns.size()));
+            for (const auto& column : traces[i].force.columns) {
+                points.append(QPointF(column.t_s, column.min_n));
+                points.append(QPointF(column.t_s, column.max_n));
+            }
+            lines_[i]->replace(points);
+            QList<QPointF> upper{{-window_s_, y_min}};
+            for (const auto& gap : traces[i].force.gaps) {
+                upper.append({{gap.start_s, y_min},
+                              {gap.start_s, y_max},
+                              {gap.end_s, y_max},
+                              {gap.end_s, y_min}});
+            }
+            upper.append({0.0, y_min});
+            gaps_[i].upper->replace(upper);
+            gaps_[i].lower->replace(QList<QPointF>{{-window_s_, y_min}, {0.0, y_min}});
+            const bool gaps = !traces[i].force.gaps.empty();
+            gaps_[i].area->setVisible(gaps);
+            // One legend entry for the gaps of all plates, and none without gaps.
+            for (auto* legend : chart()->legend()->markers(gaps_[i].area))
+                legend->setVisible(gaps && !gap_in_legend);
+            gap_in_legend = gap_in_legend || gaps;
+        }
+    }
+
+  private:
+    struct GapArea {
+        QAreaSeries* area;
+        QLineSeries* upper;
+        QLineSeries* lower;
+    };
+    void add_trace(const LiveTrace& trace) {
+        auto* line = new QLineSeries();
+        line->setName(QString::fromStdString(trace.label));
+        QPen pen(limb_colour(trace.limb));
+        pen.setWidthF(1.2);
+        // The second plate dashed: two plates with equal force stay both visible.
+        if (!lines_.empty())
+            pen.setStyle(Qt::DashLine);
+        line->setPen(pen);
+        chart()->addSeries(line);
+        line->attachAxis(x_);
+        line->attachAxis(y_);
+        lines_.push_back(line);
+        auto* upper = new QLineSeries();
+        auto* lower = new QLineSeries();
+        auto* area = new QAreaSeries(upper, lower);
+        upper->setParent(area);
+        lower->setParent(area);
+        QColor fill = kRed;
+        fill.setAlpha(50);
+        area->setBrush(fill);
+        area->setPen(Qt::NoPen);
+        area->setName("gap (samples lost)");
+        area->setVisible(false);
+        chart()->addSeries(area);
+        area->attachAxis(x_);
+        area->attachAxis(y_);
+        for (auto* legend : chart()->legend()->markers(area))
+            legend->setVisible(false);
+        gaps_.push_back({area, upper, lower});
+    }
+
+    double window_s_;
+    QValueAxis* x_ = nullptr;
+    QValueAxis* y_ = nullptr;
+    std::vector<QLineSeries*> lines_;
+    std::vector<GapArea> gaps_;
+};
+
+}  // namespace
+
+LivePlot* make_live_plot(double window_s, QWidget* parent) {
+    return new LiveChartView(window_s, parent);
 }
 
 }  // namespace hoplab::viewer

@@ -3,6 +3,7 @@
 // The only place that touches Qt Charts: it turns the Qt-free comparison model into charts.
 
 #include <hoplab/viewer/comparison_model.hpp>
+#include <hoplab/viewer/live_trace_buffer.hpp>
 #include <hoplab/viewer/pre_post_model.hpp>
 #include <hoplab/viewer/trace_model.hpp>
 
@@ -55,5 +56,26 @@ class TracePlot {
 
 // The plot is owned by `parent` (through widget()).
 TracePlot* make_trace_plot(std::shared_ptr<const TrialTrace> trace, QWidget* parent);
+
+// One device's live force as drawn: its columns and gaps (LiveTraceBuffer::columns).
+struct LiveTrace {
+    std::string label;  // "left plate (left limb)"
+    std::optional<processing::Limb> limb;
+    LiveColumns force;
+};
+
+// The live chart: vertical force of every plate over the last window_s seconds (x from −window_s
+// to 0 s, now), one min/max pair per pixel column, gaps shaded red. draw() replaces the lines'
+// points; the series are made once per trace, so a redraw does not lay the chart out again.
+class LivePlot {
+  public:
+    virtual ~LivePlot() = default;
+    virtual QWidget* widget() = 0;
+    // Plot-area width in pixels: the number of columns worth asking the buffer for.
+    virtual std::size_t columns() const = 0;
+    virtual void draw(const std::vector<LiveTrace>& traces) = 0;
+};
+
+LivePlot* make_live_plot(double window_s, QWidget* parent);
 
 }  // namespace hoplab::viewer

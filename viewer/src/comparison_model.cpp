@@ -3,6 +3,7 @@
 #include <hoplab/recording/session_reader.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
@@ -45,15 +46,24 @@ std::string metric_name(const std::string& metric) {
     return name == kNames.end() ? metric : name->second;
 }
 
+std::optional<std::string> weaker_side(const processing::SymmetryRow& row) {
+    if (row.direction == processing::MetricDirection::none || !row.asymmetry_pct)
+        return std::nullopt;
+    // Shown to 0.1 %: an asymmetry that reads 0.0 % (below 0.05 %) names no side either.
+    if (std::round(*row.asymmetry_pct * 10.0) == 0.0 || !row.weaker)
+        return "equal";
+    return std::string(processing::to_string(*row.weaker));
+}
+
 std::string metric_label(const processing::SymmetryRow& row) {
     const auto name = metric_name(row.metric);
+    const auto weaker = weaker_side(row);
+    const std::string side =
+        !weaker ? "" : (*weaker == "equal" ? " · equal" : " · " + *weaker + " weaker");
     char text[160];
     if (row.lsi_pct) {
-        std::snprintf(text, sizeof text, "%s\nLSI %.1f %%%s%s", name.c_str(), *row.lsi_pct,
-                      row.weaker ? (row.weaker == processing::Limb::left ? " · left weaker"
-                                                                         : " · right weaker")
-                                 : "",
-                      "");
+        std::snprintf(text, sizeof text, "%s\nLSI %.1f %%%s", name.c_str(), *row.lsi_pct,
+                      side.c_str());
     } else {
         std::snprintf(text, sizeof text, "%s\nasym. %.1f %%", name.c_str(),
                       row.asymmetry_pct.value_or(0.0));

@@ -38,9 +38,10 @@ ComparisonWindow::ComparisonWindow(const LimbComparison& comparison, QWidget* pa
     auto* layout = new QVBoxLayout(this);
     QString weaker;
     for (const auto& row : comparison.metrics) {
-        if (row.metric == "jump_height_m" && row.weaker) {
+        const auto side = weaker_side(row);
+        if (row.metric == "jump_height_m" && side) {
             weaker = QString(" · weaker limb (jump height): <b>%1</b>")
-                         .arg(QString::fromUtf8(processing::to_string(*row.weaker).data()));
+                         .arg(QString::fromStdString(*side));
         }
     }
     auto* header = new QLabel(
@@ -76,7 +77,7 @@ ComparisonWindow::ComparisonWindow(const LimbComparison& comparison, QWidget* pa
             number(row.right, decimals),
             number(row.lsi_pct, 1),
             number(row.asymmetry_pct, 1),
-            row.weaker ? QString::fromUtf8(processing::to_string(*row.weaker).data()) : "—",
+            weaker_side(row) ? QString::fromStdString(*weaker_side(row)) : "—",
             row.flag ? QString::fromUtf8(processing::to_string(*row.flag).data()) : "—"};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);

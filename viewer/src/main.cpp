@@ -2,6 +2,7 @@
 // PDF output.
 #include "chart_adapter.hpp"
 #include "comparison_window.hpp"
+#include "live_window.hpp"
 #include "pre_post_window.hpp"
 #include "trace_window.hpp"
 
@@ -9,13 +10,20 @@
 #include <hoplab/viewer/comparison_model.hpp>
 
 #include <QCommandLineParser>
+#include <QtCore/QFile>
+#include <QtCore/QTimer>
 #include <QtGui/QPageLayout>
 #include <QtGui/QPageSize>
 #include <QtGui/QPainter>
 #include <QtGui/QPdfWriter>
 #include <QtGui/QPixmap>
 #include <QtWidgets/QApplication>
+#include <QtWidgets/QInputDialog>
+#include <QtWidgets/QLineEdit>
+#include <QtWidgets/QMenu>
+#include <QtWidgets/QMessageBox>
 #include <QtWidgets/QTabWidget>
+#include <QtWidgets/QToolButton>
 
 #include <filesystem>
 #include <iostream>
@@ -49,6 +57,50 @@ std::map<std::string, hoplab::viewer::ChangeThresholds> parse_thresholds(
     return out;
 }
 
+// The token in FILE (surrounding white space dropped); throws std::runtime_error naming the file
+// when it cannot be read or is empty.
+QString read_token(const QString& file) {
+    QFile in(file);
+    if (!in.open(QIODevice::ReadOnly))
+        throw std::runtime_error("cannot read the token file " + file.toStdString() + ": " +
+                                 in.errorString().toStdString());
+    const QString token = QString::fromUtf8(in.readAll()).trimmed();
+    if (token.isEmpty())
+        throw std::runtime_error("the token file " + file.toStdString() + " is empty");
+    return token;
+}
+
+// Live mode: the live window on hoplabd at `endpoint`; with a screenshot path it watches for
+// `watch_s` seconds, saves the window as PNG and exits: 1 if the file cannot be written or the
+// window ends with an error shown.
+int run_live(hoplab::viewer::DaemonEndpoint endpoint, const QString& screenshot, double watch_s) {
+    hoplab::viewer::LiveWindow window(std::move(endpoint));
+    window.resize(1400, 900);
+    if (screenshot.isEmpty()) {
+        window.show();
+        window.connect_to_daemon();
+        return QApplication::exec();
+    }
+    window.setAttribute(Qt::WA_DontShowOnScreen);
+    window.show();
+    window.connect_to_daemon();
+    int code = 0;
+    QTimer::singleShot(static_cast<int>(watch_s * 1000.0), &window, [&] {
+        if (!window.grab().save(screenshot, "PNG")) {
+            std::cerr << "hoplab-viewer: cannot write " << screenshot.toStdString() << "\n";
+            code = 1;
+        }
+        QApplication::quit();
+    });
+    QApplication::exec();
+    if (!window.error_text().isEmpty()) {
+        // The picture shows the error too, but a script must not take it for a good one.
+        std::cerr << "hoplab-viewer: " << window.error_text().toStdString() << "\n";
+        code = 1;
+    }
+    return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,8 +132,42 @@ int main(int argc, char** argv) {
         "METRIC=VALUE");
     const QCommandLineOption swc("swc", "the smallest worthwhile change of a metric (repeatable)",
                                  "METRIC=VALUE");
-    parser.addOptions({compare, screenshot, report, trial, typical_error, swc});
+    const QCommandLineOption live(
+        "live", "live mode: the force of hoplabd's plates and its trial buttons", "HOST:PORT");
+    const QCommandLineOption token_file("token-file",
+                                        "with --live: the bearer token hoplabd asks for", "FILE");
+    const QCommandLineOption watch(
+        "watch", "with --live --screenshot: seconds to watch before the screenshot (default 12)",
+        "S", "12");
+    parser.addOptions(
+        {compare, screenshot, report, trial, typical_error, swc, live, token_file, watch});
     parser.process(app);
+    QString token;
+    if (parser.isSet(token_file)) {
+        try {
+            token = read_token(parser.value(token_file));
+        } catch (const std::exception& error) {
+            std::cerr << "hoplab-viewer: " << error.what() << "\n";
+            return 2;
+        }
+    }
+    if (parser.isSet(live)) {
+        bool number = false;
+        const double watch_s = parser.value(watch).toDouble(&number);
+        if (!number || !(watch_s > 0.0 && watch_s <= 3600.0)) {
+            std::cerr << "hoplab-viewer: --watch must be 0 to 3600 s, not "
+                      << parser.value(watch).toStdString() << "\n";
+            return 2;
+        }
+        try {
+            auto endpoint = hoplab::viewer::parse_daemon_endpoint(parser.value(live));
+            endpoint.token = token;
+            return run_live(std::move(endpoint), parser.value(screenshot), watch_s);
+        } catch (const std::invalid_argument& error) {
+            std::cerr << "hoplab-viewer: --live " << error.what() << "\n";
+            return 2;
+        }
+    }
     const auto files = parser.positionalArguments();
     const bool headless = parser.isSet(screenshot) || parser.isSet(report);
     if (!headless) {
@@ -117,6 +203,30 @@ int main(int argc, char** argv) {
                 std::cerr << "hoplab-viewer: " << error.what() << "\n";
             }
         }
+        // "Connect to hoplabd…" opens a live tab on the address asked for.
+        auto* live_button = new QToolButton(&tabs);
+        live_button->setText("Live");
+        live_button->setPopupMode(QToolButton::InstantPopup);
+        auto* live_menu = new QMenu(live_button);
+        live_menu->addAction("Connect to hoplabd…", &tabs, [&tabs, token] {
+            bool ok = false;
+            const QString address =
+                QInputDialog::getText(&tabs, "Connect to hoplabd", "hoplabd's HOST:PORT",
+                                      QLineEdit::Normal, "127.0.0.1:8750", &ok);
+            if (!ok)
+                return;
+            try {
+                auto endpoint = hoplab::viewer::parse_daemon_endpoint(address);
+                endpoint.token = token;
+                auto* window = new hoplab::viewer::LiveWindow(std::move(endpoint));
+                tabs.setCurrentIndex(tabs.addTab(window, "Live " + address));
+                window->connect_to_daemon();
+            } catch (const std::invalid_argument& error) {
+                QMessageBox::warning(&tabs, "Connect to hoplabd", QString::fromUtf8(error.what()));
+            }
+        });
+        live_button->setMenu(live_menu);
+        tabs.setCornerWidget(live_button);
         tabs.resize(1500, 900);
         tabs.show();
         return QApplication::exec();

@@ -25,7 +25,7 @@ void ClockMap::add(std::int64_t device_ns, std::int64_t host_ns) {
     if (pairs_.size() > kWindow) {
         pairs_.pop_front();
     }
-    fit();
+    fitted_ = false;
 }
 
 void ClockMap::reset() {
@@ -33,9 +33,14 @@ void ClockMap::reset() {
     device_reference_ns_ = 0;
     host_at_reference_ns_ = 0;
     slope_ = 1.0;
+    fitted_ = true;
 }
 
-void ClockMap::fit() {
+void ClockMap::ensure_fitted() const {
+    if (fitted_ || pairs_.empty()) {
+        return;
+    }
+    fitted_ = true;
     // Reference on the newest pair so every coordinate is a difference of at most a window's span
     // (seconds), which a double holds to well under a nanosecond.
     device_reference_ns_ = pairs_.back().first;
@@ -89,6 +94,7 @@ std::optional<std::int64_t> ClockMap::to_host_ns(std::int64_t device_ns) const {
     if (pairs_.empty()) {
         return std::nullopt;
     }
+    ensure_fitted();
     return static_cast<std::int64_t>(std::llround(
         host_at_reference_ns_ + slope_ * static_cast<double>(device_ns - device_reference_ns_)));
 }
@@ -97,12 +103,14 @@ std::optional<std::int64_t> ClockMap::to_device_ns(std::int64_t host_ns) const {
     if (pairs_.empty()) {
         return std::nullopt;
     }
+    ensure_fitted();
     return device_reference_ns_ +
            static_cast<std::int64_t>(
                std::llround((static_cast<double>(host_ns) - host_at_reference_ns_) / slope_));
 }
 
 std::int64_t ClockMap::offset_ns() const {
+    ensure_fitted();
     return pairs_.empty() ? 0
                           : static_cast<std::int64_t>(std::llround(host_at_reference_ns_)) -
                                 device_reference_ns_;

@@ -137,6 +137,7 @@ class Recorder {
     std::optional<recording::SessionWriter> writer_;
     std::vector<recording::DeviceInfo> devices_;
     std::vector<calibration::PlateCalibration> calibrations_;
+    std::optional<processing::Limb> involved_limb_;  // the session's, for left/right pairs
     double cop_threshold_n_ = 0;  // the session's, so the analysis sees the COP the file holds
     std::optional<OpenTrial> trial_;
     std::vector<calibration::Wrench> scratch_wrenches_;

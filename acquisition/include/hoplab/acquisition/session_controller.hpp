@@ -73,6 +73,8 @@ class SessionController {
 
     // Periodic work driven by the daemon's timers.
     void flush_tick();
+    // Hands the coalesced raw blocks to the recorder (the daemon calls it every 10 ms).
+    void flush_raw();
     void publish_live(const LivePublisher& publish);
     // With no viewer connected: drops the pending bins and events without serialising them.
     void discard_live();
@@ -122,11 +124,16 @@ class SessionController {
     void finish_capture(const std::shared_ptr<PendingCapture>& capture, int polls_left);
 
     RecorderCompletion on_executor(std::function<void(RecorderReply)> handler);
+    // Every command goes through submit(), which first hands over the coalesced raw blocks.
+    bool submit(Recorder::Command&& command);
+    void submit_raw(Recorder::RawBlock&& raw);
     bool submit_control(Recorder::Command&& command, const ApiCallback& done);
 
     boost::asio::any_io_executor executor_;
     DaemonConfig config_;
     std::function<nlohmann::json()> listener_status_;
+    static constexpr std::uint32_t kCoalesceSamples = 1024;
+    std::vector<std::optional<Recorder::RawBlock>> pending_raw_;  // per device
     Recorder& recorder_;
     std::vector<DeviceStream> devices_;
     std::optional<Session> session_;

@@ -22,6 +22,12 @@ struct ForceTrial {
     std::vector<double> fz_n;
     // A recording's single plate under the tested limb, with Fx, Fy and COP (DPSI, COP paths).
     std::optional<processing::PlateSeries> plate;
+    // Bilateral work on one left and one right plate: each plate's Fz (as long as fz_n, their
+    // sum), so every contact is also paired left against right (processing::pair_contacts).
+    struct LeftRight {
+        std::vector<double> left_fz_n, right_fz_n;
+    };
+    std::optional<LeftRight> left_right;
     std::optional<double> mass_kg;                  // the athlete's mass, when the recording has it
     std::optional<processing::Limb> involved_limb;  // likewise
 };

@@ -67,6 +67,17 @@ class ZeroPhaseFilter {
     void apply_many(std::span<const std::span<const double>> inputs,
                     std::span<const std::span<double>> outputs);
 
+    // As apply_many, keeping part of each result: outputs[i] receives the filtered samples
+    // [keep_from[i], keep_from[i] + outputs[i].size()) of inputs[i], exactly those samples of
+    // apply(inputs[i]). The backward pass stops at the group's first kept sample, so the samples
+    // before it cost only the forward pass. Throws std::invalid_argument when the three spans'
+    // sizes differ, an input is not longer than pad_samples(), a kept range passes the end of
+    // its input, or an input holds a non-finite value (checked while the group is copied in:
+    // the outputs of earlier groups may then already be written).
+    void apply_many(std::span<const std::span<const double>> inputs,
+                    std::span<const std::size_t> keep_from,
+                    std::span<const std::span<double>> outputs);
+
     [[nodiscard]] std::span<const Biquad> sections() const { return sections_; }
 
   private:

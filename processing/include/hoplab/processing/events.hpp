@@ -37,8 +37,10 @@ struct EventDetection {
     std::size_t flight_noise_samples = 0;
 };
 
-// Throws std::invalid_argument for sample_rate_hz ≤ 0 or an empty signal. Expects finite samples
-// (analyze_trial checks them).
+// Throws std::invalid_argument for sample_rate_hz ≤ 0, an empty signal, or a sample that is NaN
+// or ±inf ("vertical force sample <index> is not finite", the first such sample). The finite
+// check, the first detection and the flight-noise sums share one pass over the record in L1-sized
+// chunks; the re-detection, when the noise raises θ above the floor, is a second scan.
 EventDetection detect_events(std::span<const double> fz_n, double sample_rate_hz,
                              const AnalysisSettings& settings);
 

@@ -69,6 +69,23 @@ std::optional<CopPath> cop_path(const PlateKinetics& plate, double sample_rate_h
                                 std::size_t first, std::size_t last,
                                 std::optional<double> cutoff_hz);
 
+// Time to stabilisation by the band rule (METHODS §4.8) on one low-passed force component over an
+// analysis window that starts at touchdown and ends at the end of the record or at stepping off:
+// the time from the window's first sample to the first sample t* from which |component_n −
+// reference_n| ≤ band_n holds to the window's last sample. Vertical: reference BW; horizontal (ML,
+// AP): reference 0; band 5 % BW by default. nullopt ("not stabilised within the trial") when fewer
+// than hold_s of in-band samples follow t* (a last sample out of band included). Throws
+// std::invalid_argument for an empty window, a band < 0, hold_s < 0 or a sample rate ≤ 0.
+std::optional<double> band_time_to_stabilisation(std::span<const double> component_n,
+                                                 double reference_n, double band_n,
+                                                 double sample_rate_hz, double hold_s);
+
+// Resultant vector time to stabilisation √(TTS_ML² + TTS_AP² + TTS_V²) (METHODS §4.8; reported by
+// e.g. Gribble et al. 2012), seconds; null when any component is null.
+std::optional<double> resultant_time_to_stabilisation(std::optional<double> ml_s,
+                                                      std::optional<double> ap_s,
+                                                      std::optional<double> vertical_s);
+
 // Time to stabilisation by the range-of-variation method (Ross & Guskiewicz 2003): an unbounded
 // least-squares cubic in time fitted to `rectified_n` (|force − its stable mean| from touchdown,
 // sampled at sample_rate_hz); the result is the time of the first sample at which the cubic is

@@ -5,7 +5,6 @@
 // (direction-corrected) when the involved limb is known, worse/better × 100 otherwise.
 
 #include <hoplab/processing/protocol.hpp>
-#include <hoplab/processing/trial_analysis.hpp>
 
 #include <optional>
 #include <string>
@@ -13,6 +12,10 @@
 #include <vector>
 
 namespace hoplab::processing {
+
+// Defined in trial_analysis.hpp, which includes this header (through bilateral_contacts.hpp, whose
+// per-contact pairs carry symmetry rows); include it to call the comparisons of whole trials.
+struct TrialAnalysis;
 
 enum class SymmetryFlag { ok, attention, red };
 std::string_view to_string(SymmetryFlag flag);

@@ -13,6 +13,7 @@
 // are seconds from the first sample of the input. Force is the ground reaction on the body, z up,
 // in newtons.
 
+#include <hoplab/processing/bilateral_contacts.hpp>
 #include <hoplab/processing/protocol.hpp>
 #include <hoplab/processing/stability.hpp>
 
@@ -89,6 +90,11 @@ struct LandingMetrics {
         time_to_stabilisation_s,             // band method (the default; see provenance)
         time_to_stabilisation_sequential_s,  // sequential averaging (Colby et al. 1999), same band
         time_to_stabilisation_polynomial_s;  // range of variation + cubic (Ross & Guskiewicz 2003)
+    // Band method on the tested plate's horizontal components (reference 0 N, same band, low-pass,
+    // hold and window as the vertical; x = ML, y = AP) and the resultant vector
+    // √(ML² + AP² + V²) of the three band values; null without the plate.
+    std::optional<double> time_to_stabilisation_ml_s, time_to_stabilisation_ap_s,
+        time_to_stabilisation_resultant_s;
     std::optional<double>
         stance_end_s;  // step-off, when the athlete leaves the plate after the landing
     std::optional<double> impact_peak_N, impact_peak_bw, time_to_impact_peak_s;
@@ -138,6 +144,9 @@ struct TrialAnalysis {
     std::optional<LandingMetrics> landing;
     std::optional<CmjPhases> cmj;
     std::optional<CopPath> stance_cop_path;  // quiet stance, from the tested plate's COP
+    // Left/right per contact (analyze_bilateral_trial); null when the trial was not analysed from
+    // two plates' forces.
+    std::optional<std::vector<BilateralContact>> bilateral_contacts;
     TrialSummary summary;
     std::vector<std::string> quality_flags;
     AnalysisSettings settings;  // provenance: every parameter used

@@ -55,7 +55,9 @@ struct TrialScript {
     int hops = 10;
     double unloaded_before_s = 0.5;
     double stance_before_s = 1.5;
-    double stance_after_s = 2.0;
+    // The stick after the final landing: ≥ 4.0 s so that a landing has the 3 s DPSI window
+    // (METHODS §4.9) and the touchdown + 1 s … + 4 s COP path window (§4.10) before stepping off.
+    double stance_after_s = 4.5;
     double unloaded_after_s = 0.5;
 };
 

@@ -48,7 +48,12 @@ LimbComparison load_limb_comparison(const std::filesystem::path& recording);
 // The metric's name for a PT ("jump_height_m" → "jump height"); unknown names pass through.
 std::string metric_name(const std::string& metric);
 
-// The row's text for a chart label, e.g. "jump height\nLSI 85.0 % · right weaker".
+// Who is weaker on the row's metric: "left" or "right", "equal" when the asymmetry reads 0.0 % at
+// the 0.1 % it is shown with (below 0.05 %: no side is named), nullopt when the row has no
+// asymmetry (a limb has no value) or the metric has no better direction (peak force).
+std::optional<std::string> weaker_side(const processing::SymmetryRow& row);
+
+// The row's text for a chart label, e.g. "jump height\nLSI 85.0 % · right weaker" (or "· equal").
 std::string metric_label(const processing::SymmetryRow& row);
 
 }  // namespace hoplab::viewer

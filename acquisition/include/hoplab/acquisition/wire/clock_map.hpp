@@ -17,7 +17,9 @@ namespace hoplab::acquisition::wire {
 // fluctuations. The smallest receive delay (the transport's constant latency, microseconds on a
 // LAN) remains in the offset; it is the same for devices on the same link and transport.
 // Preconditions: device times of one ClockMap come from one continuous device clock (call reset()
-// after a device restart); host times from one steady clock.
+// after a device restart); host times from one steady clock. add() only stores the pair; the line
+// is fitted when it is next asked for (a trial boundary, a status request), so a device sending
+// 10^5 blocks per second does not pay a fit per block.
 class ClockMap {
   public:
     static constexpr std::size_t kWindow = 1024;
@@ -30,17 +32,22 @@ class ClockMap {
     std::optional<std::int64_t> to_device_ns(std::int64_t host_ns) const;
     // Host clock rate relative to the device's, in parts per million: (slope − 1)·10^6; 0 before
     // two distinct pairs.
-    double drift_ppm() const { return (slope_ - 1.0) * 1e6; }
+    double drift_ppm() const {
+        ensure_fitted();
+        return (slope_ - 1.0) * 1e6;
+    }
     // host − device at the newest pair's device time, ns; 0 before the first pair.
     std::int64_t offset_ns() const;
     std::size_t pairs() const { return pairs_.size(); }
 
   private:
-    void fit();
+    void ensure_fitted() const;
     std::deque<std::pair<std::int64_t, std::int64_t>> pairs_;
-    std::int64_t device_reference_ns_ = 0;
-    double host_at_reference_ns_ = 0;
-    double slope_ = 1.0;
+    // The fitted line, refreshed lazily from pairs_.
+    mutable bool fitted_ = true;
+    mutable std::int64_t device_reference_ns_ = 0;
+    mutable double host_at_reference_ns_ = 0;
+    mutable double slope_ = 1.0;
 };
 
 }  // namespace hoplab::acquisition::wire
