@@ -103,6 +103,15 @@ SimulatedAmplifier::SimulatedAmplifier(asio::io_context& io, AmplifierOptions op
         throw std::invalid_argument(
             fmt::format("--rate must be 10 to 20000 Hz, not {}", options_.rate_hz));
     }
+    if (!(std::abs(options_.clock_drift_ppm) <= 10'000.0)) {
+        throw std::invalid_argument(fmt::format(
+            "--clock-drift-ppm must be within ±10000 ppm, not {}", options_.clock_drift_ppm));
+    }
+    if (options_.disconnect_after_s &&
+        (options_.link != AmplifierLink::tcp || !(*options_.disconnect_after_s > 0))) {
+        throw std::invalid_argument(
+            "--disconnect-after needs a positive number of seconds and a tcp:// connection");
+    }
     if (options_.block_samples < 1 || options_.block_samples > 1000) {
         throw std::invalid_argument(
             fmt::format("block size must be 1 to 1000 samples, not {}", options_.block_samples));
@@ -156,6 +165,7 @@ bool SimulatedAmplifier::pty_line_up() {
 }
 
 void SimulatedAmplifier::start() {
+    clock_start_ = std::chrono::steady_clock::now();
     asio::co_spawn(io_, run(), asio::detached);
 }
 
@@ -245,8 +255,10 @@ std::vector<std::uint8_t> SimulatedAmplifier::next_block(std::size_t plate_index
     refill(plate, n);
     wire::DataBlock block;
     block.first_sample_index = plate.next_sample_index;
-    block.device_time_ns = static_cast<std::int64_t>(
-        std::llround(static_cast<double>(plate.next_sample_index) * 1e9 / options_.rate_hz));
+    block.device_time_ns = segment_device_origin_ns_ +
+                           static_cast<std::int64_t>(std::llround(
+                               static_cast<double>(plate.next_sample_index - segment_first_index_) *
+                               1e9 / options_.rate_hz));
     block.n_samples = static_cast<std::uint16_t>(n);
     block.n_channels = 6;
     block.sample_format = wire::SampleFormat::int32;
@@ -434,8 +446,22 @@ asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected() {
     if (!co_await send(hellos())) {
         co_return !stopping_;
     }
+    // A crystal P ppm fast delivers its nominal rate P ppm early in host time; the device clock
+    // (device_time_ns) runs on the same crystal, so it keeps nominal time.
     const auto period = std::chrono::nanoseconds(
-        static_cast<std::int64_t>(std::llround(1e9 * options_.block_samples / options_.rate_hz)));
+        static_cast<std::int64_t>(std::llround(1e9 * options_.block_samples / options_.rate_hz /
+                                               (1.0 + options_.clock_drift_ppm * 1e-6))));
+    const auto connected_at = std::chrono::steady_clock::now();
+    // The device clock runs on (1 s at the first connection, on the crystal's time) whether or not
+    // a receiver is there; sampling resumes at the next index when one is.
+    segment_first_index_ = plates_.front().next_sample_index;
+    segment_device_origin_ns_ =
+        1'000'000'000 +
+        static_cast<std::int64_t>(
+            std::llround(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                 connected_at - clock_start_)
+                                                 .count()) *
+                         (1.0 + options_.clock_drift_ppm * 1e-6)));
     const auto blocks_per_second = static_cast<std::uint64_t>(
         std::max(1.0, std::round(options_.rate_hz / options_.block_samples)));
     auto deadline = std::chrono::steady_clock::now();
@@ -457,6 +483,14 @@ asio::awaitable<bool> SimulatedAmplifier::stream_until_disconnected() {
         complete_performances();
         if (options_.link == AmplifierLink::pty && !pty_line_up()) {
             co_return !stopping_;  // the receiver closed the line
+        }
+        if (options_.disconnect_after_s &&
+            std::chrono::steady_clock::now() - connected_at >=
+                std::chrono::duration<double>(*options_.disconnect_after_s)) {
+            // A cable pulled without a goodbye; sampling pauses until the connection is back.
+            ++disconnects_;
+            socket_->close(ec);
+            co_return !stopping_;
         }
         timer_.expires_at(deadline);
         co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -556,6 +590,8 @@ nlohmann::json SimulatedAmplifier::summary() const {
                      : options_.link == AmplifierLink::udp ? "udp"
                                                            : "pty"},
             {"connections", connections_},
+            {"disconnects", disconnects_},
+            {"clock_drift_ppm", options_.clock_drift_ppm},
             {"performances", performances_},
             {"plates", plates}};
 }

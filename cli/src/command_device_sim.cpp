@@ -16,7 +16,8 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         double rate_hz = 1000, asymmetry_pct = 0, mass_kg = 75, duration_s = 0;
         std::uint64_t seed = 1;
         bool perform = false;
-        std::optional<double> plate_gain, plate_offset;
+        std::optional<double> plate_gain, plate_offset, disconnect_after_s;
+        double clock_drift_ppm = 0;
         acquisition::WireDamage damage;
     };
     auto o = std::make_shared<Options>();
@@ -35,6 +36,12 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         ->required();
     command->add_option("--block", o->block_samples, "samples per DATA message (default 20)")
         ->check(CLI::Range(1, 1000));
+    command->add_option("--clock-drift-ppm", o->clock_drift_ppm,
+                        "the amplifier's crystal runs this many ppm fast (the daemon then fits a "
+                        "drift of about minus this)");
+    command->add_option("--disconnect-after", o->disconnect_after_s,
+                        "tcp: drop the connection without a goodbye this many seconds after each "
+                        "connect, then reconnect");
     command->add_option("--plates", o->plates, "number of plates (1 or 2; plate 1 is left)")
         ->check(CLI::Range(1, 2));
     command->add_option("--rate", o->rate_hz, "sample rate in Hz (default 1000)")
@@ -77,6 +84,8 @@ void add_device_sim_command(CLI::App& app, int& exit_code) {
         options.amplifier.plates = o->plates;
         options.amplifier.rate_hz = o->rate_hz;
         options.amplifier.block_samples = o->block_samples;
+        options.amplifier.clock_drift_ppm = o->clock_drift_ppm;
+        options.amplifier.disconnect_after_s = o->disconnect_after_s;
         options.amplifier.seed = o->seed;
         options.amplifier.fz_gain_n_per_count = o->plate_gain;
         options.amplifier.fz_offset_counts = o->plate_offset;

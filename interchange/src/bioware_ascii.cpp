@@ -99,7 +99,7 @@ class Parser {
     double number(std::size_t line, std::string_view column, std::string_view cell) const {
         const auto value = parse_number(cell);
         if (!value) {
-            fail(line, column, "\"" + std::string(cell) + "\" is not a number");
+            fail(line, column, std::string("\"").append(cell).append("\" is not a number"));
         }
         return *value;
     }

@@ -254,8 +254,9 @@ C3dFile C3dFile::parse(std::span<const unsigned char> bytes, std::string_view fi
 
     for (std::size_t c = 0; c < analog_channels; ++c) {
         const auto* labels = file.parameter("ANALOG", "LABELS");
-        file.analog_labels_.push_back(
-            labels && c < labels->text.size() ? labels->text[c] : "A" + std::to_string(c + 1));
+        file.analog_labels_.push_back(labels && c < labels->text.size()
+                                          ? labels->text[c]
+                                          : std::string("A").append(std::to_string(c + 1)));
     }
     const auto per_channel = [&](const std::string& key, double fallback) {
         std::vector<double> values(analog_channels, fallback);

@@ -142,6 +142,57 @@ TEST_P(DeviceSimDamage, DaemonCountersEqualTheSimulatorsSummary) {
     }
 }
 
+// The simulator's other switches: a crystal 400 ppm fast and a connection pulled every 1.5 s. The
+// daemon fits the drift from the device times and, since sampling pauses while the cable is out,
+// sees every sample with no loss and no restart.
+TEST(DeviceSimClock, TheDaemonFitsTheDriftAndRidesOutThePulledCables) {
+    const auto dir = testing::fresh_directory("drift");
+    testing::DaemonProcess daemon(dir);
+    ChildProcess sim(ChildProcess::Options{
+        HOPLAB_PATH,
+        {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
+         "--duration", "4", "--clock-drift-ppm", "400", "--disconnect-after", "1.5"},
+        dir / "device-sim.log",
+        true,
+        true,
+        {}});
+    nlohmann::json summary;
+    while (auto line = sim.read_line(15s)) {
+        const auto event = nlohmann::json::parse(*line, nullptr, false);
+        if (!event.is_discarded() && event.value("event", "") == "summary") {
+            summary = event;
+        }
+    }
+    ASSERT_EQ(sim.wait(10s), 0);
+    ASSERT_TRUE(summary.contains("plates")) << "no summary from device-sim";
+    std::this_thread::sleep_for(300ms);
+    const auto status = daemon.client().get("/api/v1/status").body;
+    const auto disconnects = summary["disconnects"].get<std::uint64_t>();
+    EXPECT_GE(disconnects, 1u) << summary.dump();
+    EXPECT_EQ(summary["connections"].get<std::uint64_t>(), disconnects + 1) << summary.dump();
+    for (const auto& device : status["devices"]) {
+        const auto& counters = device["counters"];
+        std::uint64_t sent = 0;
+        for (const auto& plate : summary["plates"]) {
+            if (plate["name"] == device["name"]) {
+                sent = plate["samples_sent"].get<std::uint64_t>();
+            }
+        }
+        EXPECT_EQ(counters["samples_accepted"].get<std::uint64_t>(), sent) << device.dump();
+        EXPECT_EQ(counters["samples_lost"].get<std::uint64_t>(), 0u) << device.dump();
+        EXPECT_EQ(counters["restarts"].get<std::uint64_t>(), 0u) << device.dump();
+        // 4 s of 20 ms blocks on loopback: the lower envelope of the receipt times holds the
+        // slope to a few ppm; 60 ppm leaves room for a loaded machine.
+        const double drift = device["clock"]["drift_ppm"].get<double>();
+        EXPECT_NEAR(drift, -400.0, 60.0) << device.dump();
+        std::printf(
+            "%s: %llu samples, %llu disconnects, fitted drift %.1f ppm (simulated +400 "
+            "ppm crystal)\n",
+            device["name"].get<std::string>().c_str(), static_cast<unsigned long long>(sent),
+            static_cast<unsigned long long>(disconnects), drift);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, DeviceSimDamage, ::testing::Values("tcp", "udp", "serial"),
                          [](const auto& test) { return test.param; });
 

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -54,6 +55,11 @@ struct AmplifierOptions {
     std::optional<double> fz_gain_n_per_count;
     std::optional<double> fz_offset_counts;
     WireDamage damage;
+    // The amplifier's crystal runs this much fast (negative: slow): samples and blocks come early
+    // in host time while the device clock keeps its own time, so the daemon fits drift_ppm ≈ −P.
+    double clock_drift_ppm = 0;
+    // TCP only: drops the connection (no BYE) this long after each connect, then reconnects.
+    std::optional<double> disconnect_after_s;
 };
 
 // A dead weight resting on every plate: mass and centre of pressure (plate frame, metres).
@@ -156,6 +162,11 @@ class SimulatedAmplifier {
     bool stopping_ = false;
     bool connected_ = false;
     std::uint64_t connections_ = 0;
+    std::uint64_t disconnects_ = 0;  // by disconnect_after_s
+    // The device clock: device time of the first sample streamed since the last (re)connection.
+    std::chrono::steady_clock::time_point clock_start_;
+    std::uint64_t segment_first_index_ = 0;
+    std::int64_t segment_device_origin_ns_ = 1'000'000'000;
     boost::asio::steady_timer timer_;
     std::optional<boost::asio::ip::tcp::socket> socket_;
     std::optional<boost::asio::ip::udp::socket> udp_socket_;
