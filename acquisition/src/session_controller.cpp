@@ -470,10 +470,11 @@ void SessionController::stop_trial(ApiCallback done) {
         return done(ApiResult::error(503, "the recorder is overloaded; try the stop again"));
     }
     const std::string stop_utc = utc_now();
+    const std::string trial_id = trial_->id;
     auto timer = std::make_shared<boost::asio::steady_timer>(executor_);
     const auto deadline = std::chrono::steady_clock::now() + kStopCatchUp;
     auto wait = std::make_shared<std::function<void()>>();
-    *wait = [this, timer, deadline, wait, stop, stop_utc, done]() mutable {
+    *wait = [this, timer, deadline, wait, stop, stop_utc, trial_id, done]() mutable {
         bool behind = false;
         for (std::size_t i = 0; i < devices_.size(); ++i) {
             behind =
@@ -491,7 +492,7 @@ void SessionController::stop_trial(ApiCallback done) {
         for (std::size_t i = 0; i < devices_.size(); ++i) {
             if (devices_[i].next_sample_index() < stop[i]) {
                 spdlog::warn("{}: device '{}' delivered up to sample {} of {} by the stop",
-                             trial_->id, devices_[i].name(), devices_[i].next_sample_index(),
+                             trial_id, devices_[i].name(), devices_[i].next_sample_index(),
                              stop[i]);
                 stop[i] = devices_[i].next_sample_index();
             }

@@ -105,6 +105,10 @@ void UdpDeviceReceiver::on_datagram(std::size_t bytes, std::chrono::steady_clock
     ++datagrams_;
     bytes_ += bytes;
     auto found = peers_.find(sender_);
+    if (found == peers_.end() && peers_.size() >= kMaxPeers) {
+        ++ignored_datagrams_;
+        return;
+    }
     if (found == peers_.end()) {
         const std::string name =
             fmt::format("udp://{}:{}", sender_.address().to_string(), sender_.port());

@@ -28,6 +28,9 @@ class UdpDeviceReceiver {
     static constexpr std::chrono::seconds kPeerTimeout{3};
     static constexpr std::chrono::seconds kRefusalHold{1};
     static constexpr std::size_t kBatch = 512;  // datagrams per wake-up before yielding
+    // Sender addresses tracked at once; datagrams from further ones are ignored and counted, so a
+    // flood of forged source addresses cannot grow the daemon's memory.
+    static constexpr std::size_t kMaxPeers = 256;
 
     UdpDeviceReceiver(boost::asio::io_context& io, const Endpoint& endpoint,
                       std::size_t receive_buffer_bytes, SessionController& controller);
