@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -43,6 +44,33 @@ std::string required_string(const toml::table& table, std::string_view key,
         throw ConfigError(fmt::format("{}: key '{}' must be a string", where, key));
     }
     return **node->as_string();
+}
+
+// An optional key of `table`: nullopt when absent, ConfigError when present with another type
+// (a quoted "true" or a 1 must not pass for a boolean, nor a number for a path). T is std::string
+// or bool; `what` says which in the error.
+template <class T>
+std::optional<T> optional_key(const toml::table& table, std::string_view key,
+                              const std::string& where, std::string_view what) {
+    const auto* node = table.get(key);
+    if (node == nullptr) {
+        return std::nullopt;
+    }
+    const auto* value = node->as<T>();
+    if (value == nullptr) {
+        throw ConfigError(fmt::format("{} {}: must be {}", where, key, what));
+    }
+    return value->get();
+}
+
+std::optional<std::string> optional_string(const toml::table& table, std::string_view key,
+                                           const std::string& where) {
+    return optional_key<std::string>(table, key, where, "a string");
+}
+
+std::optional<bool> optional_boolean(const toml::table& table, std::string_view key,
+                                     const std::string& where) {
+    return optional_key<bool>(table, key, where, "true or false");
 }
 
 // The [[device]] keys that configure a serial port; `where` names the table.
@@ -180,17 +208,18 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
     config.devices.clear();
     if (const auto* daemon = root["daemon"].as_table()) {
         const std::string where = name + ": [daemon]";
-        reject_unknown_keys(*daemon,
-                            {"listen", "device_listen", "udp_listen", "udp_receive_buffer_kib",
-                             "data_dir", "flush_interval_ms", "lab", "allow_remote"},
-                            where);
-        if (auto v = (*daemon)["listen"].value<std::string>()) {
+        reject_unknown_keys(
+            *daemon,
+            {"listen", "device_listen", "udp_listen", "udp_receive_buffer_kib", "data_dir",
+             "flush_interval_ms", "compress_raw", "lab", "allow_remote"},
+            where);
+        if (auto v = optional_string(*daemon, "listen", where)) {
             config.http = parse_endpoint(*v, where + " listen");
         }
-        if (auto v = (*daemon)["device_listen"].value<std::string>()) {
+        if (auto v = optional_string(*daemon, "device_listen", where)) {
             config.device_listen = parse_endpoint(*v, where + " device_listen");
         }
-        if (auto v = (*daemon)["udp_listen"].value<std::string>()) {
+        if (auto v = optional_string(*daemon, "udp_listen", where)) {
             config.udp_listen = parse_endpoint(*v, where + " udp_listen");
         }
         if (const auto* node = daemon->get("udp_receive_buffer_kib")) {
@@ -201,7 +230,7 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
             }
             config.udp_receive_buffer_bytes = static_cast<std::size_t>(*kib) * 1024;
         }
-        if (auto v = (*daemon)["data_dir"].value<std::string>()) {
+        if (auto v = optional_string(*daemon, "data_dir", where)) {
             config.data_dir = *v;
         }
         if (const auto* node = daemon->get("flush_interval_ms")) {
@@ -212,10 +241,13 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
             }
             config.flush_interval = std::chrono::milliseconds(*ms);
         }
-        if (auto v = (*daemon)["lab"].value<std::string>()) {
+        if (auto v = optional_boolean(*daemon, "compress_raw", where)) {
+            config.compress_raw = *v;
+        }
+        if (auto v = optional_string(*daemon, "lab", where)) {
             config.lab = *v;
         }
-        if (auto v = (*daemon)["allow_remote"].value<bool>()) {
+        if (auto v = optional_boolean(*daemon, "allow_remote", where)) {
             config.allow_remote = *v;
         }
     }

@@ -33,7 +33,8 @@ RecorderReply failure_reply(std::string error) {
 
 }  // namespace
 
-Recorder::Recorder(std::size_t ring_capacity) : ring_(ring_capacity) {
+Recorder::Recorder(std::size_t ring_capacity, std::uint64_t max_analysed_trial_samples)
+    : ring_(ring_capacity), max_analysed_trial_samples_(max_analysed_trial_samples) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -69,13 +70,31 @@ std::optional<std::string> Recorder::failure() const {
 }
 
 void Recorder::run() {
+    // The io thread hands blocks over on its 10 ms tick. While data flows, the recorder drains the
+    // ring on its own 10 ms cadence, half a period after the hand-over, so it wakes once per
+    // hand-over whatever the number of blocks (four 2 kHz plates in 10 ms frames: 100 wake-ups a
+    // second, not 400; a datagram stream of 10^5 blocks per second: still 100). It sleeps on the
+    // ring only after a drain found it empty. Commands and SWMR readers wait 10 ms more at most.
+    constexpr std::chrono::milliseconds kDrainPeriod{10};
+    std::chrono::steady_clock::time_point next_drain;
+    bool drained = false;
     for (;;) {
-        ring_.wait_for_data();
-        // Let blocks gather: at most 200 wake-ups per second, not one per block (four 2 kHz plates
-        // in 10 ms blocks would cost 400 context switches a second, a datagram stream of 10^5
-        // blocks per second one each). Commands and SWMR readers wait 5 ms more at most.
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (drained) {
+            next_drain += kDrainPeriod;
+            const auto now = std::chrono::steady_clock::now();
+            if (next_drain <= now) {
+                next_drain = now;  // behind (a long write): drain again at once
+            } else {
+                std::this_thread::sleep_until(next_drain);
+            }
+        } else {
+            ring_.wait_for_data();
+            std::this_thread::sleep_for(kDrainPeriod / 2);  // the rest of the hand-over arrives
+            next_drain = std::chrono::steady_clock::now();
+        }
+        drained = false;
         while (auto command = ring_.try_pop()) {
+            drained = true;
             bool stop_now = false;
             std::visit(
                 Overloaded{[](std::monostate&) {}, [this](SessionOpen& c) { handle(c); },
@@ -137,7 +156,6 @@ void Recorder::handle(SessionOpen& command) {
     try {
         std::filesystem::create_directories(command.file.parent_path());
         writer_.emplace(command.file, command.session, command.devices, command.options);
-        cop_threshold_n_ = command.options.cop_threshold_n;
     } catch (const std::exception& error) {
         writer_.reset();
         spdlog::error("recorder: cannot open {}: {}", command.file.string(), error.what());
@@ -186,7 +204,7 @@ void Recorder::handle(RawBlock& command) {
         }
         const auto skip = static_cast<std::size_t>(from - first);
         const auto take = static_cast<std::size_t>(to - from);
-        // Calibrate once here; the same wrenches go to the file and to the end-of-trial analysis.
+        // Calibrated here into the trial's datasets, which the end-of-trial analysis reads back.
         const auto& calibration = calibrations_[command.device];
         const std::size_t channels = calibration.channel_count();
         scratch_wrenches_.resize(take);
@@ -202,13 +220,6 @@ void Recorder::handle(RawBlock& command) {
         }
         calibration.to_wrenches(scratch_raw_, scratch_wrenches_);
         writer_->append_trial_force(command.device, scratch_wrenches_);
-        auto& plate = trial_->plates[command.device];
-        for (const auto& w : scratch_wrenches_) {
-            const auto cop = calibration.centre_of_pressure(w, cop_threshold_n_);
-            plate.push_back(
-                w.fx_n, w.fy_n, w.fz_n,
-                cop ? std::optional(processing::CopPoint{cop->x_m, cop->y_m}) : std::nullopt);
-        }
     } catch (const std::exception& error) {
         fail(error.what());
     }
@@ -274,11 +285,7 @@ void Recorder::handle(TrialBegin& command) {
         reply(command.done, failure_reply(message));
         return;
     }
-    trial_.emplace(OpenTrial{command.trial,
-                             command.settings,
-                             std::vector<processing::PlateSeries>(devices_.size()),
-                             std::nullopt,
-                             {}});
+    trial_.emplace(OpenTrial{command.trial, command.settings, std::nullopt, {}});
     RecorderReply result;
     result.file = writer_->path();
     reply(command.done, std::move(result));
@@ -289,71 +296,41 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
     const processing::Limb limb = trial_->start.limb;
     // The analysed force is the plate under the tested limb, or the sum of the plates for bilateral
     // work.
-    std::vector<double> fz;
-    std::size_t used = 0;
-    std::optional<std::size_t> single_plate;
+    std::vector<std::size_t> analysed;
     for (std::size_t i = 0; i < devices_.size(); ++i) {
-        const bool take = limb == processing::Limb::both ? devices_[i].limb.has_value()
-                                                         : devices_[i].limb == limb;
-        if (!take) {
-            continue;
+        if (limb == processing::Limb::both ? devices_[i].limb.has_value()
+                                           : devices_[i].limb == limb) {
+            analysed.push_back(i);
         }
-        single_plate = used == 0 ? std::optional(i) : std::nullopt;
-        const auto& trace = trial_->plates[i].fz_n;
-        if (used == 0) {
-            fz = trace;
-        } else {
-            fz.resize(std::min(fz.size(), trace.size()));
-            for (std::size_t k = 0; k < fz.size(); ++k) {
-                fz[k] += trace[k];
-            }
-        }
-        ++used;
     }
-    if (used == 0) {
+    std::uint64_t longest = 0;
+    for (const std::size_t i : analysed) {
+        longest = std::max(longest, writer_->trial_samples(i));
+    }
+    if (analysed.empty()) {
         result.analysis_error =
             "no plate is assigned to limb " + std::string(processing::to_string(limb));
+    } else if (longest > max_analysed_trial_samples_) {
+        const double rate_hz = devices_.front().rate_hz;
+        result.analysis_error = fmt::format(
+            "trial {} has {} samples per plate ({:.1f} s); the daemon analyses trials of at most "
+            "{} samples ({:.1f} s at {:g} Hz) when they stop, so that its memory does not grow "
+            "with a trial's length: the trial is recorded in full, analyse it with hoplab "
+            "analyze {}",
+            trial_->start.id, longest, static_cast<double>(longest) / rate_hz,
+            max_analysed_trial_samples_, static_cast<double>(max_analysed_trial_samples_) / rate_hz,
+            rate_hz, writer_->path().filename().string());
     } else {
         try {
-            // One plate under the tested limb: its full vector gives DPSI and COP paths too.
-            const auto plate =
-                single_plate ? std::optional(trial_->plates[*single_plate].view()) : std::nullopt;
-            // Bilateral work on one left and one right plate also pairs every contact left
-            // against right.
-            std::vector<std::size_t> lefts, rights;
-            for (std::size_t i = 0; i < devices_.size(); ++i) {
-                if (devices_[i].limb == processing::Limb::left) {
-                    lefts.push_back(i);
-                } else if (devices_[i].limb == processing::Limb::right) {
-                    rights.push_back(i);
-                }
-            }
-            const bool left_right =
-                limb == processing::Limb::both && lefts.size() == 1 && rights.size() == 1;
-            auto analysis = left_right
-                                ? processing::analyze_bilateral_trial(
-                                      std::span<const double>(trial_->plates[lefts.front()].fz_n)
-                                          .first(fz.size()),
-                                      std::span<const double>(trial_->plates[rights.front()].fz_n)
-                                          .first(fz.size()),
-                                      devices_.front().rate_hz, trial_->start.protocol,
-                                      trial_->settings, involved_limb_)
-                                : processing::analyze_trial(fz, devices_.front().rate_hz,
-                                                            trial_->start.protocol, limb,
-                                                            trial_->settings, plate);
-            analysis.id = trial_->start.id;
-            analysis.quality_flags.insert(analysis.quality_flags.end(), trial_->losses.begin(),
-                                          trial_->losses.end());
-            analysis.source = writer_->path().filename().string();
-            for (const auto& contact : analysis.contacts) {
+            result.analysis = analyse_trial(analysed);
+            for (const auto& contact : result.analysis->contacts) {
                 end.events.push_back({"touchdown", contact.start_s});
                 end.events.push_back({"take-off", contact.end_s});
             }
-            if (analysis.landing) {
-                end.events.push_back({"landing", analysis.landing->start_s});
+            if (result.analysis->landing) {
+                end.events.push_back({"landing", result.analysis->landing->start_s});
             }
-            end.analysis = analysis;
-            result.analysis = std::move(analysis);
+            end.analysis = result.analysis;
         } catch (const std::invalid_argument& error) {
             result.analysis_error = error.what();
         }
@@ -365,6 +342,51 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
     writer_->end_trial(end);
     result.file = writer_->path();
     return result;
+}
+
+processing::TrialAnalysis Recorder::analyse_trial(std::span<const std::size_t> analysed) const {
+    const processing::Limb limb = trial_->start.limb;
+    const double rate_hz = devices_.front().rate_hz;
+    processing::TrialAnalysis analysis;
+    // Bilateral work on one left and one right plate also pairs every contact left against right.
+    std::vector<std::size_t> lefts, rights;
+    for (std::size_t i = 0; i < devices_.size(); ++i) {
+        if (devices_[i].limb == processing::Limb::left) {
+            lefts.push_back(i);
+        } else if (devices_[i].limb == processing::Limb::right) {
+            rights.push_back(i);
+        }
+    }
+    if (analysed.size() == 1) {
+        // One plate under the tested limb: its full vector gives DPSI and COP paths too.
+        const processing::PlateSeries plate = writer_->trial_plate(analysed.front());
+        analysis = processing::analyze_trial(plate.fz_n, rate_hz, trial_->start.protocol, limb,
+                                             trial_->settings, plate.view());
+    } else if (limb == processing::Limb::both && lefts.size() == 1 && rights.size() == 1) {
+        std::vector<double> left = writer_->trial_vertical_force(lefts.front());
+        std::vector<double> right = writer_->trial_vertical_force(rights.front());
+        const std::size_t n = std::min(left.size(), right.size());
+        left.resize(n);
+        right.resize(n);
+        analysis = processing::analyze_bilateral_trial(left, right, rate_hz, trial_->start.protocol,
+                                                       trial_->settings, involved_limb_);
+    } else {
+        std::vector<double> fz = writer_->trial_vertical_force(analysed.front());
+        for (const std::size_t i : analysed.subspan(1)) {
+            const std::vector<double> trace = writer_->trial_vertical_force(i);
+            fz.resize(std::min(fz.size(), trace.size()));
+            for (std::size_t k = 0; k < fz.size(); ++k) {
+                fz[k] += trace[k];
+            }
+        }
+        analysis = processing::analyze_trial(fz, rate_hz, trial_->start.protocol, limb,
+                                             trial_->settings, std::nullopt);
+    }
+    analysis.id = trial_->start.id;
+    analysis.quality_flags.insert(analysis.quality_flags.end(), trial_->losses.begin(),
+                                  trial_->losses.end());
+    analysis.source = writer_->path().filename().string();
+    return analysis;
 }
 
 void Recorder::handle(TrialEnd& command) {

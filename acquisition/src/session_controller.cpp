@@ -167,6 +167,9 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
         pending->counts.insert(pending->counts.end(), block.counts.begin(), block.counts.end());
         pending->values.insert(pending->values.end(), block.values.begin(), block.values.end());
         pending->block.n_samples += block.n_samples;
+        // The record's host time is when its last sample arrived, as for a block received whole:
+        // the file's clock line pairs it with that sample's device time.
+        pending->block.host_time_ns = host_ns;
     } else {
         if (pending) {
             submit_raw(std::move(*pending));
@@ -287,6 +290,7 @@ void SessionController::open_session(const json& request, ApiCallback done) {
         file = config_.data_dir / fmt::format("{}_{}-{}.h5", athlete_id, stamp, n);
     }
     recording::WriterOptions options{config_.flush_interval};
+    options.compress_raw = config_.compress_raw;
     // A chunk holds about one flush interval of the fastest device (at least 1024 rows): every
     // flush writes the partial last chunk, and a compressed chunk is deflated again at each of
     // those writes, so 4096-row chunks at 2 kHz and 250 ms would be deflated 8 times.

@@ -69,7 +69,7 @@ struct BenchOptions {
     // Scheduling priority of the bench and (inherited) of hoplabd and iperf3: on a 2-core machine
     // shared with compilers, a negative value measures the daemon rather than the scheduler.
     int nice = 0;
-    std::vector<std::string> phases{"references", "tcp", "udp", "lab"};
+    std::vector<std::string> phases{"references", "tcp", "tcp-uncompressed", "udp", "lab"};
     bool runs(const std::string& phase) const {
         return std::find(phases.begin(), phases.end(), phase) != phases.end();
     }
@@ -283,11 +283,16 @@ json run_references(const BenchOptions& options) {
     return out;
 }
 
-json run_tcp(const BenchOptions& options) {
-    std::printf("tcp ingest: %zu devices, %zu samples × 8 float32 per frame, %.0f s steps\n",
-                options.tcp_devices, options.tcp_samples_per_frame, options.step_s);
-    DaemonChild daemon(options.hoplabd, options.work_dir / "tcp",
-                       devices("tcp", options.tcp_devices, "tcp"));
+// `compress_raw`: the daemon's [daemon] compress_raw; the result is compared with the reference of
+// the same compression.
+json run_tcp(const BenchOptions& options, bool compress_raw) {
+    std::printf(
+        "tcp ingest: %zu devices, %zu samples × 8 float32 per frame, %.0f s steps, raw %s\n",
+        options.tcp_devices, options.tcp_samples_per_frame, options.step_s,
+        compress_raw ? "shuffle+deflate 1" : "uncompressed");
+    DaemonChild daemon(options.hoplabd,
+                       options.work_dir / (compress_raw ? "tcp" : "tcp-uncompressed"),
+                       devices("tcp", options.tcp_devices, "tcp"), compress_raw);
     std::vector<std::unique_ptr<FrameSender>> senders;
     for (std::size_t i = 1; i <= options.tcp_devices; ++i) {
         senders.push_back(std::make_unique<FrameSender>(SenderTransport::tcp, daemon.device_port(),
@@ -326,6 +331,7 @@ json run_tcp(const BenchOptions& options) {
     const auto status = daemon.status();
     daemon.stop_trial_and_close_session();
     json out{{"devices", options.tcp_devices},
+             {"compress_raw", compress_raw},
              {"samples_per_frame", options.tcp_samples_per_frame},
              {"step_s", options.step_s},
              {"steps", json::array()},
@@ -575,17 +581,20 @@ class AutogroupNice {
     std::optional<int> previous_;  // nullopt: no autogroup on this kernel
 };
 
-void print_tcp_summary(const json& tcp) {
+void print_tcp_summary(const std::string& label, const json& tcp) {
     if (!tcp.contains("zero_loss_samples_per_s")) {
-        std::printf("  tcp: no zero-loss step\n");
+        std::printf("  %s: no zero-loss step\n", label.c_str());
         return;
     }
-    std::printf(
-        "  tcp: %.0f samples/s zero-loss (%s) = %.1f plates; %.3f x raw deflate1, %.4f x raw "
-        "uncompressed",
-        tcp["zero_loss_samples_per_s"].get<double>(),
-        tcp["zero_loss_mode"].get<std::string>().c_str(), tcp["equivalent_plates"].get<double>(),
-        tcp["ratio_to_raw_deflate1"].get<double>(), tcp["ratio_to_raw_uncompressed"].get<double>());
+    std::printf("  %s: %.0f samples/s zero-loss (%s) = %.1f plates", label.c_str(),
+                tcp["zero_loss_samples_per_s"].get<double>(),
+                tcp["zero_loss_mode"].get<std::string>().c_str(),
+                tcp["equivalent_plates"].get<double>());
+    if (tcp.contains("ratio_to_raw_deflate1")) {
+        std::printf("; %.3f x raw deflate1, %.4f x raw uncompressed",
+                    tcp["ratio_to_raw_deflate1"].get<double>(),
+                    tcp["ratio_to_raw_uncompressed"].get<double>());
+    }
     if (tcp.contains("ratio_to_iperf3")) {
         std::printf(", %.4f x iperf3", tcp["ratio_to_iperf3"].get<double>());
     }
@@ -624,8 +633,9 @@ int main(int argc, char** argv) {
            "--nice", options.nice,
            "setpriority() of the bench, inherited by hoplabd and iperf3 (negative needs root)")
         ->check(CLI::Range(-20, 19));
-    app.add_option("--phases", options.phases, "what to run (default: references tcp udp lab)")
-        ->check(CLI::IsMember({"references", "tcp", "udp", "lab"}));
+    app.add_option("--phases", options.phases,
+                   "what to run (default: references tcp tcp-uncompressed udp lab)")
+        ->check(CLI::IsMember({"references", "tcp", "tcp-uncompressed", "udp", "lab"}));
     CLI11_PARSE(app, argc, argv);
     if (options.work_dir.empty()) {
         options.work_dir = "/tmp/hoplab-acqbench-" + std::to_string(::getpid());
@@ -659,8 +669,13 @@ int main(int argc, char** argv) {
         if (options.runs("references")) {
             results["references"] = run_references(options);
         }
+        // The raw streams compressed (the daemon's default) and not, each against the reference
+        // of the same compression.
         if (options.runs("tcp")) {
-            results["tcp"] = run_tcp(options);
+            results["tcp"] = run_tcp(options, true);
+        }
+        if (options.runs("tcp-uncompressed")) {
+            results["tcp_uncompressed"] = run_tcp(options, false);
         }
         if (options.runs("udp")) {
             results["udp"] = run_udp(options);
@@ -669,9 +684,12 @@ int main(int argc, char** argv) {
             results["lab"] = run_lab(options);
         }
         results["load_average_end"] = load_average();
-        if (results.contains("references") && results.contains("tcp")) {
+        for (const char* phase : {"tcp", "tcp_uncompressed"}) {
+            if (!results.contains("references") || !results.contains(phase)) {
+                continue;
+            }
             const auto& refs = results["references"];
-            auto& tcp = results["tcp"];
+            auto& tcp = results[phase];
             if (tcp.contains("zero_loss_samples_per_s")) {
                 const double rate = tcp["zero_loss_samples_per_s"].get<double>();
                 const double compressed =
@@ -689,7 +707,10 @@ int main(int argc, char** argv) {
         std::printf("\nsummary (load average at end %s)\n",
                     results["load_average_end"].get<std::string>().c_str());
         if (results.contains("tcp")) {
-            print_tcp_summary(results["tcp"]);
+            print_tcp_summary("tcp (raw compressed)", results["tcp"]);
+        }
+        if (results.contains("tcp_uncompressed")) {
+            print_tcp_summary("tcp (raw uncompressed)", results["tcp_uncompressed"]);
         }
         if (results.contains("udp")) {
             const auto& udp = results["udp"];

@@ -88,7 +88,8 @@ ProcessSample sample_process(pid_t pid) {
 }
 
 DaemonChild::DaemonChild(const std::filesystem::path& hoplabd_path,
-                         const std::filesystem::path& dir, const std::vector<BenchDevice>& devices)
+                         const std::filesystem::path& dir, const std::vector<BenchDevice>& devices,
+                         bool compress_raw)
     : dir_(dir) {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir / "data");
@@ -97,7 +98,8 @@ DaemonChild::DaemonChild(const std::filesystem::path& hoplabd_path,
         std::ofstream config(dir / "lab.toml");
         config << "[daemon]\nlisten = \"127.0.0.1:0\"\ndevice_listen = \"127.0.0.1:0\"\n"
                << "data_dir = \"" << (dir / "data").string() << "\"\n"
-               << "lab = \"hoplab acquisition bench\"\n";
+               << "lab = \"hoplab acquisition bench\"\n"
+               << "compress_raw = " << (compress_raw ? "true" : "false") << "\n";
         bool udp = false;
         for (const auto& device : devices) {
             udp = udp || device.transport == "udp";

@@ -37,9 +37,10 @@ class DaemonChild {
   public:
     // Starts `hoplabd_path --config <dir>/lab.toml` with the devices (all rated by the same
     // calibration file) and waits up to 10 s for its ready file; throws std::runtime_error with the
-    // daemon's log otherwise. `dir` is created afresh.
+    // daemon's log otherwise. `dir` is created afresh. `compress_raw` is the daemon's
+    // `[daemon] compress_raw` key (shuffle+deflate 1 on the raw streams).
     DaemonChild(const std::filesystem::path& hoplabd_path, const std::filesystem::path& dir,
-                const std::vector<BenchDevice>& devices);
+                const std::vector<BenchDevice>& devices, bool compress_raw = true);
     ~DaemonChild();
     DaemonChild(const DaemonChild&) = delete;
     DaemonChild& operator=(const DaemonChild&) = delete;

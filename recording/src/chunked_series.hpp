@@ -42,6 +42,15 @@ class ChunkedSeries {
     void write_pending() { write(pending_rows_); }
     std::uint64_t rows() const { return written_ + pending_rows_; }
 
+    // Column `column` of every row pushed so far, in order: the written rows read back from the
+    // dataset, then the buffered ones. `out` holds rows() elements.
+    void read_column(std::size_t column, T* out) const {
+        dataset_.read_column(0, written_, column, out, memory_type_);
+        for (std::size_t k = 0; k < pending_rows_; ++k) {
+            out[written_ + k] = pending_[k * width_ + column];
+        }
+    }
+
   private:
     void write(std::size_t rows) {
         if (rows == 0) {

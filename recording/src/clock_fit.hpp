@@ -13,6 +13,19 @@ namespace hoplab::recording {
 // precision.
 class ClockFit {
   public:
+    // One block's point: the device time of its LAST sample against the host time it was
+    // received. A block leaves the device only once its last sample is taken, so the line's offset
+    // holds the transport delay alone; with the first sample's time it would also hold the block's
+    // duration, and plates sending different block lengths would map to host times that differ
+    // by the difference of their block durations.
+    void add_block(std::int64_t first_sample_device_time_ns, std::uint32_t n_samples,
+                   double rate_hz, std::int64_t host_time_ns) {
+        const double span_ns =
+            n_samples > 0 ? static_cast<double>(n_samples - 1) * 1e9 / rate_hz : 0.0;
+        add(first_sample_device_time_ns + static_cast<std::int64_t>(std::llround(span_ns)),
+            host_time_ns);
+    }
+
     struct Line {
         std::int64_t device_reference_ns;
         double host_at_reference_ns;

@@ -53,10 +53,11 @@ void update_stream_attributes(const h5::Group& root) {
             missing += gap.count;
         }
         ClockFit fit;
+        const double rate_hz = raw.read_double_attribute("rate");
         for (const auto& block : block_rows) {
             // A block row can be flushed while part of its samples are not: it still counts for the
             // clock.
-            fit.add(block.device_time_ns, block.host_time_ns);
+            fit.add_block(block.device_time_ns, block.n_samples, rate_hz, block.host_time_ns);
         }
         group.write_attribute("samples_written", static_cast<std::int64_t>(raw.rows()));
         group.write_attribute("gap_count", static_cast<std::int64_t>(gap_rows.size()));

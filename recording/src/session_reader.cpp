@@ -466,8 +466,9 @@ std::optional<ClockMap> SessionReader::clock_map(const std::string& device) cons
     // Fitted from the block table, so a live or recovered file (whose attributes lag) gives the
     // same line as the attributes of a closed one.
     ClockFit fit;
+    const double rate_hz = impl_->device(device).rate_hz;
     for (const auto& block : blocks(device)) {
-        fit.add(block.device_time_ns, block.host_time_ns);
+        fit.add_block(block.device_time_ns, block.n_samples, rate_hz, block.host_time_ns);
     }
     const auto line = fit.line();
     if (!line) {

@@ -86,6 +86,9 @@ class SessionWriter::Impl {
     void append_trial_force(std::size_t device, std::span<const calibration::Wrench> samples);
     void end_trial(const TrialEnd& end);
     bool trial_open() const { return trial_.has_value(); }
+    std::uint64_t trial_samples(std::size_t device) const;
+    std::vector<double> trial_vertical_force(std::size_t device) const;
+    processing::PlateSeries trial_plate(std::size_t device) const;
     void flush();
     void close();
     const std::filesystem::path& path() const { return path_; }
@@ -454,7 +457,7 @@ void SessionWriter::Impl::append_raw(std::size_t device, const BlockRecord& bloc
         stream.values.push(values, block.n_samples);
     }
     stream.blocks.push(&row, 1);
-    stream.clock.add(block.device_time_ns, block.host_time_ns);
+    stream.clock.add_block(block.device_time_ns, block.n_samples, info.rate_hz, block.host_time_ns);
     stream.next_sample_index = block.first_sample_index + block.n_samples;
     stream.has_blocks = true;
     flush_if_due();
@@ -738,6 +741,41 @@ void SessionWriter::Impl::close() {
     file_.close();
 }
 
+std::uint64_t SessionWriter::Impl::trial_samples(std::size_t device) const {
+    require_device(device);
+    require(trial_.has_value(), path_.string() + ": trial_samples without an open trial");
+    return trial_->series[device].force.rows();
+}
+
+std::vector<double> SessionWriter::Impl::trial_vertical_force(std::size_t device) const {
+    std::vector<double> fz(static_cast<std::size_t>(trial_samples(device)));
+    trial_->series[device].force.read_column(2, fz.data());
+    return fz;
+}
+
+processing::PlateSeries SessionWriter::Impl::trial_plate(std::size_t device) const {
+    const auto n = static_cast<std::size_t>(trial_samples(device));
+    const auto& series = trial_->series[device];
+    processing::PlateSeries plate;
+    for (auto* component : {&plate.fx_n, &plate.fy_n, &plate.fz_n}) {
+        component->resize(n);
+    }
+    series.force.read_column(0, plate.fx_n.data());
+    series.force.read_column(1, plate.fy_n.data());
+    series.force.read_column(2, plate.fz_n.data());
+    // The stored centre of pressure is NaN exactly where it is undefined (append_trial_force).
+    std::vector<double> x(n), y(n);
+    series.cop.read_column(0, x.data());
+    series.cop.read_column(1, y.data());
+    plate.cop.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        if (!std::isnan(x[k])) {
+            plate.cop[k] = processing::CopPoint{x[k], y[k]};
+        }
+    }
+    return plate;
+}
+
 std::uint64_t SessionWriter::Impl::raw_samples_written(std::size_t device) const {
     if (!options_.raw_streams || device >= streams_.size()) {
         return 0;
@@ -808,6 +846,18 @@ void SessionWriter::end_trial(const TrialEnd& end) {
 
 bool SessionWriter::trial_open() const {
     return impl_->trial_open();
+}
+
+std::uint64_t SessionWriter::trial_samples(std::size_t device) const {
+    return impl_->trial_samples(device);
+}
+
+std::vector<double> SessionWriter::trial_vertical_force(std::size_t device) const {
+    return impl_->trial_vertical_force(device);
+}
+
+processing::PlateSeries SessionWriter::trial_plate(std::size_t device) const {
+    return impl_->trial_plate(device);
 }
 
 void SessionWriter::flush() {

@@ -39,6 +39,14 @@ def main(argv):
             print(f"| | | iperf3 loopback: {ip['bytes_per_s'] / 1e9:.2f} GB/s = "
                   f"{ip['as_data_frames_samples_per_s']:,.0f} samples/s | "
                   f"{rate / ip['as_data_frames_samples_per_s']:.3f} | |")
+    raw_tcp = r.get("tcp_uncompressed")
+    if raw_tcp and "zero_loss_samples_per_s" in raw_tcp:
+        rate = raw_tcp["zero_loss_samples_per_s"]
+        raw = refs["raw_hdf5_uncompressed"]["samples_per_s_median"]
+        print(f"| TCP zero-loss ingest, `compress_raw = false` ({raw_tcp['zero_loss_mode']}, "
+              f"{raw_tcp['devices']} connections, {raw_tcp['samples_per_frame']}-sample frames) | "
+              f"{rate:,.0f} samples/s = {plates(rate):,.0f} plates | raw HDF5 append, uncompressed: "
+              f"{raw:,.0f} samples/s | {rate / raw:.3f} | ≥ 0.25 |")
     udp = r.get("udp")
     if udp:
         best = udp.get("zero_loss_datagrams_per_s")
@@ -47,7 +55,9 @@ def main(argv):
         print(f"| UDP zero-loss ({udp['samples_per_datagram']} samples per datagram) | "
               f"{best:,.0f} datagrams/s | steps: {steps} | | ≥ 200,000 datagrams/s |" if best else
               f"| UDP zero-loss | none | steps: {steps} | | ≥ 200,000 datagrams/s |")
-    lab = r["lab"]
+    lab = r.get("lab")
+    if not lab:
+        return
     print(f"| daemon CPU, {lab['devices']} plates × 8 ch × {lab['rate_hz']:.0f} Hz, "
           f"{lab['duration_s']:.0f} s | {lab['daemon_cpu_percent_of_one_core']:.2f} % of one core | | | < 2 % |")
     for key, label, goal in (("latency_live", "frame → live WebSocket", "p99 < 20 ms"),

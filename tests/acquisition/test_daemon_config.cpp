@@ -78,6 +78,41 @@ TEST(DaemonConfig, NamesTheBadKeyAndValue) {
     std::filesystem::remove_all(dir);
 }
 
+// [daemon] compress_raw: on unless the file says false; anything but a boolean is refused by name.
+TEST(DaemonConfig, CompressRawIsABooleanDefaultingToTrueAndTypesAreChecked) {
+    const auto dir = testing::fresh_directory("config-compress");
+    write(dir / "plate.toml", simulated_lab_config().devices.front().calibration.to_toml());
+    const std::string device =
+        "[[device]]\nname = \"a\"\ntransport = \"tcp\"\ncalibration = \"plate.toml\"\n";
+    write(dir / "lab.toml", device);
+    EXPECT_TRUE(load_daemon_config(dir / "lab.toml").compress_raw);
+    write(dir / "lab.toml", "[daemon]\ncompress_raw = false\n" + device);
+    EXPECT_FALSE(load_daemon_config(dir / "lab.toml").compress_raw);
+    write(dir / "lab.toml", "[daemon]\ncompress_raw = true\n" + device);
+    EXPECT_TRUE(load_daemon_config(dir / "lab.toml").compress_raw);
+    // The same for every typed [daemon] key: a value of another type is refused, never read as a
+    // default (allow_remote = 1 must not open the daemon to the network).
+    const std::vector<std::pair<std::string, std::string>> refused{
+        {"compress_raw = \"no\"", "[daemon] compress_raw: must be true or false"},
+        {"compress_raw = 0", "[daemon] compress_raw: must be true or false"},
+        {"compress_raw = 1", "[daemon] compress_raw: must be true or false"},
+        {"allow_remote = 1", "[daemon] allow_remote: must be true or false"},
+        {"allow_remote = \"true\"", "[daemon] allow_remote: must be true or false"},
+        {"listen = 8750", "[daemon] listen: must be a string"},
+        {"data_dir = 7", "[daemon] data_dir: must be a string"},
+        {"lab = false", "[daemon] lab: must be a string"}};
+    for (const auto& [line, message] : refused) {
+        write(dir / "lab.toml", "[daemon]\n" + line + "\n" + device);
+        try {
+            load_daemon_config(dir / "lab.toml");
+            ADD_FAILURE() << "accepted " << line;
+        } catch (const ConfigError& error) {
+            EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
+        }
+    }
+    std::filesystem::remove_all(dir);
+}
+
 // The transports' keys: what each device uses, and every misuse named with its key and value.
 TEST(DaemonConfig, TransportsAndTheirKeys) {
     const auto dir = testing::fresh_directory("config-transports");

@@ -178,6 +178,34 @@ TEST(TrialAlignment, PlatesOnTwoAmplifiersStartAndStopTogetherWithinOneSample) {
     EXPECT_LE(std::abs(static_cast<long>(left_force.samples.size()) -
                        static_cast<long>(right_force.samples.size())),
               1);
+
+    // Offline, the clock maps stored with the streams put the step at the same host time on both
+    // plates. Each block's point is its last sample's device time; with the first sample's, the
+    // 20-sample and 7-sample blocks would put the two plates 13 ms apart.
+    const auto step_host_ns = [&](const std::string& name, std::size_t device,
+                                  std::size_t trial_sample) {
+        const std::uint64_t index =
+            reader.trials().front().start_sample_index.at(device) + trial_sample;
+        for (const auto& block : reader.blocks(name)) {
+            if (index >= block.first_sample_index &&
+                index < block.first_sample_index + block.n_samples) {
+                const double device_ns =
+                    static_cast<double>(block.device_time_ns) +
+                    1e9 * static_cast<double>(index - block.first_sample_index) / kRateHz;
+                const auto map = reader.clock_map(name);
+                return map->host_at_reference_ns +
+                       map->slope * (device_ns - static_cast<double>(map->device_reference_ns));
+            }
+        }
+        ADD_FAILURE() << name << ": no block holds sample " << index;
+        return 0.0;
+    };
+    const double apart_ms =
+        (step_host_ns("left", 0, *left_step) - step_host_ns("right", 1, *right_step)) / 1e6;
+    std::printf("stored clock maps: the step is %.3f ms apart in host time\n", apart_ms);
+    // One sample period (1 ms) plus the difference of the two transports' mean delays (a least-
+    // squares line holds the mean delay; on loopback TCP and UDP differ by well under 0.5 ms).
+    EXPECT_LE(std::abs(apart_ms), 1.5);
 }
 
 }  // namespace

@@ -249,11 +249,13 @@ TEST_F(RoundTripTest, ClockMapIsTheLineThroughTheBlocks) {
     const SessionReader reader(file_);
     // Device 0's blocks lie exactly on host = 9e9 + 37'001'000·b, device = 5e9 + 37'000'123·b, so
     // the slope is 37'001'000 / 37'000'123 and the residual is zero up to double rounding (1e-6 ns
-    // relative to ~1e9 ns sums).
+    // relative to ~1e9 ns sums). A block's point is its last sample's device time: 36 samples of
+    // 1 ms after its first (the offset then holds the transport delay only, not the block's
+    // duration).
     const auto map = reader.clock_map("left");
     ASSERT_TRUE(map.has_value());
     EXPECT_EQ(map->blocks, 20U);
-    EXPECT_EQ(map->device_reference_ns, 5'000'000'000LL);
+    EXPECT_EQ(map->device_reference_ns, 5'036'000'000LL);
     EXPECT_NEAR(map->slope, 37'001'000.0 / 37'000'123.0, 1e-12);
     EXPECT_NEAR(map->host_at_reference_ns, 9'000'000'000.0, 1e-3);
     EXPECT_NEAR(map->residual_sd_ns, 0.0, 1e-3);
@@ -405,6 +407,66 @@ TEST(FloatStreamTest, Float32SamplesAreBitIdentical) {
     }
     EXPECT_EQ(reader.raw_sample_count("right"), 0U);
     EXPECT_FALSE(reader.clock_map("right").has_value());
+}
+
+// The daemon analyses a trial from what the writer reads back, not from a copy in memory: the read
+// must return every appended row bit for bit, whether it is in a written chunk, a partly written
+// chunk (after a flush) or still buffered.
+TEST(OpenTrialReadBackTest, EveryAppendedRowComesBackBitForBit) {
+    ScratchDir scratch;
+    WriterOptions options;
+    options.chunk_rows = 64;
+    options.flush_interval = std::chrono::milliseconds(60'000);  // flushes only where called
+    const auto devices = make_devices();
+    SessionWriter writer(scratch.file("read-back.h5"), make_session(), devices, options);
+    EXPECT_THROW((void)writer.trial_samples(0), std::invalid_argument);  // no trial open
+    writer.begin_trial(TrialStart{"trial-001",
+                                  processing::Protocol::single_leg_hop,
+                                  processing::Limb::left,
+                                  "2026-11-23T01:32:00.000Z",
+                                  {},
+                                  ""});
+    std::vector<calibration::Wrench> appended;
+    const auto check = [&](std::size_t rows) {
+        ASSERT_EQ(writer.trial_samples(0), rows);
+        const std::vector<double> fz = writer.trial_vertical_force(0);
+        const processing::PlateSeries plate = writer.trial_plate(0);
+        ASSERT_EQ(fz.size(), rows);
+        ASSERT_EQ(plate.cop.size(), rows);
+        std::size_t defined = 0;
+        for (std::size_t k = 0; k < rows; ++k) {
+            const auto& w = appended[k];
+            ASSERT_TRUE(same_bits(fz[k], w.fz_n) && same_bits(plate.fz_n[k], w.fz_n) &&
+                        same_bits(plate.fx_n[k], w.fx_n) && same_bits(plate.fy_n[k], w.fy_n))
+                << "row " << k << " of " << rows;
+            const auto cop = devices[0].calibration.centre_of_pressure(w, options.cop_threshold_n);
+            ASSERT_EQ(plate.cop[k].has_value(), cop.has_value()) << k;
+            if (cop) {
+                ++defined;
+                EXPECT_TRUE(same_bits(plate.cop[k]->x_m, cop->x_m) &&
+                            same_bits(plate.cop[k]->y_m, cop->y_m));
+            }
+        }
+        if (rows > 200) {
+            EXPECT_GT(defined, 0U);  // the trace has stance and flight
+            EXPECT_LT(defined, rows);
+        }
+    };
+    check(0);
+    // 37-row pieces: whole chunks written, a flush leaving a partial chunk, rows still buffered.
+    for (std::uint64_t first = 0; first < 500; first += 37) {
+        const auto samples = trial_wrenches(0, first, 37);
+        writer.append_trial_force(0, samples);
+        appended.insert(appended.end(), samples.begin(), samples.end());
+        if (first == 148) {
+            writer.flush();
+        }
+        check(appended.size());
+    }
+    EXPECT_EQ(writer.trial_samples(1), 0U);  // the other plate received nothing
+    EXPECT_THROW((void)writer.trial_plate(2), std::invalid_argument);
+    writer.end_trial(TrialEnd{"2026-11-23T01:32:05.000Z", {}, "complete", {}, std::nullopt});
+    EXPECT_THROW((void)writer.trial_vertical_force(0), std::invalid_argument);
 }
 
 TEST(AnalysisOnlyFileTest, TrialsWithoutRawStreams) {

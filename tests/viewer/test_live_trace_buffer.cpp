@@ -173,10 +173,21 @@ TEST(LiveMessages, AForceMessageParsesExactly) {
     EXPECT_EQ(force->fz_max_n, (std::vector<double>{3.0, 4.125}));
 }
 
+TEST(LiveMessages, HopContactsKeepTheNameContactTime) {
+    const auto rows = trial_metric_rows(
+        R"({"protocol":"repeated-hops","body_weight_N":735.5,"summary":{"contacts":9,)"
+        R"("mean_contact_time_s":0.25}})");
+    ASSERT_GE(rows.size(), 3u);
+    EXPECT_EQ(rows[2].metric, "contact_time_s");
+    EXPECT_EQ(rows[2].name, "contact time");
+    EXPECT_EQ(rows[2].value, 0.25);
+}
+
 TEST(LiveMessages, ATrialStoppedMessageGivesTheMetricsOfTheLeftRightView) {
     const auto message = parse_live_message(
         R"({"type":"trial_stopped","trial":{"id":"trial-002","protocol":"single-leg-hop",)"
         R"("limb":"left","start_utc":"x","status":"complete"},"analysis":{"body_weight_N":735.5,)"
+        R"("protocol":"single-leg-hop",)"
         R"("summary":{"contacts":1,"mean_contact_time_s":1.979394248504651,)"
         R"("mean_flight_time_s":0.35,"mean_jump_height_m":0.15,"mean_rsi":null,)"
         R"("mean_peak_force_N":1409.0189597365945},"landing":{"peak_force_N":1682.5,)"
@@ -189,7 +200,8 @@ TEST(LiveMessages, ATrialStoppedMessageGivesTheMetricsOfTheLeftRightView) {
     EXPECT_EQ(stopped->metrics[0].name, "jump height");
     EXPECT_EQ(stopped->metrics[0].value, 0.15);
     EXPECT_EQ(stopped->metrics[2].metric, "contact_time_s");
-    EXPECT_EQ(stopped->metrics[2].name, "contact time");
+    // The push-off stance of a single-leg hop is not a hop's ground contact.
+    EXPECT_EQ(stopped->metrics[2].name, "stance before take-off");
     EXPECT_EQ(stopped->metrics[2].value, 1.979394248504651);
     EXPECT_EQ(stopped->metrics[3].name, "RSI");
     EXPECT_FALSE(stopped->metrics[3].value);  // null in the analysis: shown as "—"

@@ -42,6 +42,34 @@ TEST(Crc32c, StandardCheckValue) {
               0xE3069283u);
 }
 
+// The codec picks a hardware CRC at run time; it must equal the bit-wise definition (reflected
+// polynomial 0x82F63B78, initial and final value 0xFFFFFFFF) at every length and alignment, since
+// the 8-byte steps and the byte tail meet at a different place for each.
+TEST(Crc32c, EqualsTheBitwiseDefinitionAtEveryLengthAndOffset) {
+    const auto bitwise = [](std::span<const std::uint8_t> bytes) {
+        std::uint32_t crc = 0xFFFFFFFFu;
+        for (const std::uint8_t byte : bytes) {
+            crc ^= byte;
+            for (int bit = 0; bit < 8; ++bit) {
+                crc = (crc >> 1) ^ ((crc & 1u) != 0 ? 0x82F63B78u : 0u);
+            }
+        }
+        return crc ^ 0xFFFFFFFFu;
+    };
+    std::vector<std::uint8_t> bytes(300);
+    std::uint32_t state = 12345;
+    for (auto& byte : bytes) {
+        state = state * 1664525u + 1013904223u;
+        byte = static_cast<std::uint8_t>(state >> 24);
+    }
+    for (std::size_t offset = 0; offset < 8; ++offset) {
+        for (std::size_t length = 0; length + offset <= bytes.size(); length += 7) {
+            const std::span<const std::uint8_t> part(bytes.data() + offset, length);
+            ASSERT_EQ(crc32c(part), bitwise(part)) << "offset " << offset << ", length " << length;
+        }
+    }
+}
+
 TEST(Codec, EveryMessageTypeRoundTrips) {
     Hello hello{"left",
                 "sim",

@@ -133,6 +133,11 @@ std::vector<TrialMetricRow> trial_metric_rows(std::string_view analysis_json) {
         throw LiveProtocolError("analysis: no \"summary\" object");
     }
     std::vector<TrialMetricRow> rows;
+    // In a single-leg hop or a CMJ the one contact before the flight is the stance the athlete
+    // pushes off from, seconds long: "contact time" would read as a ground contact of a hop.
+    const bool push_off_stance =
+        analysis.contains("protocol") && analysis["protocol"].is_string() &&
+        (analysis["protocol"] == "single-leg-hop" || analysis["protocol"] == "cmj");
     // The left/right view's metrics (processing::compare_limbs: the summary means).
     for (const auto& [metric, pointer] :
          {std::pair{"jump_height_m", "/summary/mean_jump_height_m"},
@@ -140,7 +145,10 @@ std::vector<TrialMetricRow> trial_metric_rows(std::string_view analysis_json) {
           std::pair{"contact_time_s", "/summary/mean_contact_time_s"},
           std::pair{"rsi", "/summary/mean_rsi"},
           std::pair{"peak_force_N", "/summary/mean_peak_force_N"}}) {
-        rows.push_back({metric, metric_name(metric), optional_number(analysis, pointer)});
+        const std::string name = push_off_stance && std::string_view(metric) == "contact_time_s"
+                                     ? "stance before take-off"
+                                     : metric_name(metric);
+        rows.push_back({metric, name, optional_number(analysis, pointer)});
     }
     rows.push_back({"contacts", "hop contacts", optional_number(analysis, "/summary/contacts")});
     rows.push_back({"body_weight_N", "body weight", optional_number(analysis, "/body_weight_N")});

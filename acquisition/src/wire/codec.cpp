@@ -274,10 +274,39 @@ std::variant<std::size_t, DecodeError> check_header(std::span<const std::uint8_t
 
 }  // namespace
 
-std::uint32_t crc32c(std::span<const std::uint8_t> bytes) {
+namespace {
+
+std::uint32_t crc32c_table(std::span<const std::uint8_t> bytes) {
     boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
     crc.process_bytes(bytes.data(), bytes.size());
     return crc.checksum();
+}
+
+// The SSE4.2 `crc32` instruction computes exactly this CRC (Castagnoli, reflected), 8 bytes per
+// instruction: about 10 × the byte-wise table, which at full TCP ingest is a visible share of the
+// io thread. Compiled for SSE4.2 only here and chosen at run time, so the binary still runs on a
+// CPU without it.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::span<const std::uint8_t> bytes) {
+    std::uint64_t crc = 0xFFFFFFFFu;
+    const std::uint8_t* at = bytes.data();
+    std::size_t left = bytes.size();
+    for (; left >= 8; left -= 8, at += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, at, 8);
+        crc = __builtin_ia32_crc32di(crc, word);
+    }
+    auto crc32 = static_cast<std::uint32_t>(crc);
+    for (; left > 0; --left, ++at) {
+        crc32 = __builtin_ia32_crc32qi(crc32, *at);
+    }
+    return crc32 ^ 0xFFFFFFFFu;
+}
+
+}  // namespace
+
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes) {
+    static const bool hardware = __builtin_cpu_supports("sse4.2");
+    return hardware ? crc32c_sse42(bytes) : crc32c_table(bytes);
 }
 
 std::vector<std::uint8_t> encode(const Message& message) {

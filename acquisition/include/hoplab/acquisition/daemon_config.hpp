@@ -65,6 +65,10 @@ struct DaemonConfig {
     std::size_t udp_receive_buffer_bytes = 16 * 1024 * 1024;
     std::filesystem::path data_dir = "hoplab-data";
     std::chrono::milliseconds flush_interval{250};
+    // Shuffle+deflate level 1 on the raw streams (recording::WriterOptions::compress_raw): about
+    // 1.5 × smaller files on 24-bit ADC data, but the recorder thread then deflates every sample
+    // (about 1 M samples/s per core); `false` for sessions that must take far more than that.
+    bool compress_raw = true;
     std::string lab;
     bool allow_remote = false;  // binding to a non-loopback address needs this and a token
     std::string token;          // bearer token required on every request when non-empty

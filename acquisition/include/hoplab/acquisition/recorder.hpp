@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <variant>
@@ -35,8 +36,8 @@ using RecorderCompletion = std::function<void(RecorderReply)>;
 // The only thread that touches HDF5 (Debian's HDF5 is not thread-safe). The io_context thread hands
 // it whole blocks and commands through one bounded SPSC ring, so the network side never blocks on
 // disk and the order of data, tares and trial boundaries is kept. When a trial ends, the recorder
-// runs the processing library on the trial's vertical force (it already holds the calibrated
-// samples) and writes the result with the trial.
+// reads the trial's calibrated force back from the session file, runs the processing library on it
+// and writes the result with the trial.
 class Recorder {
   public:
     struct SessionOpen {
@@ -86,7 +87,16 @@ class Recorder {
     using Command = std::variant<std::monostate, SessionOpen, RawBlock, Gap, Tare, TrialBegin,
                                  TrialStopAt, TrialEnd, SessionClose, FlushTick, Stop>;
 
-    explicit Recorder(std::size_t ring_capacity = 8192);
+    // The longest trial analysed when it stops: 2^20 samples per plate (8 min 44 s at 2 kHz), at
+    // most ~40 MiB read back for one plate. The daemon holds no trial data while recording, so its
+    // memory does not grow with a trial's length; a longer trial is recorded in full and analysed
+    // offline.
+    static constexpr std::uint64_t kMaxAnalysedTrialSamples = std::uint64_t{1} << 20;
+
+    // `max_analysed_trial_samples`: trials longer than this (per plate) are recorded but not
+    // analysed when they stop (see kMaxAnalysedTrialSamples).
+    explicit Recorder(std::size_t ring_capacity = 8192,
+                      std::uint64_t max_analysed_trial_samples = kMaxAnalysedTrialSamples);
     ~Recorder();  // stops and joins: an open trial is ended ("aborted: daemon stopped"), the file
                   // closed
     Recorder(const Recorder&) = delete;
@@ -116,13 +126,12 @@ class Recorder {
     void handle(SessionClose& command);
     void fail(const std::string& what);
     RecorderReply finish_trial(recording::TrialEnd end);
+    // The processing library's result on the trial's force, read back from the session file.
+    processing::TrialAnalysis analyse_trial(std::span<const std::size_t> analysed) const;
 
     struct OpenTrial {
         recording::TrialStart start;
         processing::AnalysisSettings settings;
-        // Per device, the trial's calibrated force and COP (for DPSI and COP paths when one plate
-        // is tested).
-        std::vector<processing::PlateSeries> plates;
         std::optional<std::vector<std::uint64_t>> stop_sample_index;
         // Losses inside the trial's sample range, as quality flags: the force is not contiguous
         // there, so times after a loss are not the device's times.
@@ -138,10 +147,10 @@ class Recorder {
     std::vector<recording::DeviceInfo> devices_;
     std::vector<calibration::PlateCalibration> calibrations_;
     std::optional<processing::Limb> involved_limb_;  // the session's, for left/right pairs
-    double cop_threshold_n_ = 0;  // the session's, so the analysis sees the COP the file holds
     std::optional<OpenTrial> trial_;
     std::vector<calibration::Wrench> scratch_wrenches_;
     std::vector<double> scratch_raw_;
+    std::uint64_t max_analysed_trial_samples_;
 
     static constexpr std::size_t kMaxDevices = 64;
     std::array<std::atomic<std::uint64_t>, kMaxDevices> samples_written_{};

@@ -25,7 +25,8 @@ struct RawSamples {
 };
 
 // host_time_ns ≈ host_at_reference_ns + slope × (device_time_ns − device_reference_ns), fitted by
-// the writer over the block table of a stream.
+// the writer over the block table of a stream: one point per block, its last sample's device time
+// against the host time it arrived (docs/recording-format.md §4).
 struct ClockMap {
     std::int64_t device_reference_ns = 0;
     double host_at_reference_ns = 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <hoplab/calibration/plate_calibration.hpp>
+#include <hoplab/processing/stability.hpp>
 #include <hoplab/recording/recording_error.hpp>
 #include <hoplab/recording/session_info.hpp>
 
@@ -79,6 +80,15 @@ class SessionWriter {
     // "aborted: <reason>", or stop_sample_index is neither empty nor one per device.
     void end_trial(const TrialEnd& end);
     bool trial_open() const;
+    // The open trial as given to append_trial_force so far, read back from the file and the rows
+    // still buffered, so the caller need not hold a second copy of a trial in memory. Reading costs
+    // what the trial's length does: the daemon reads only at the end of a trial. Throw
+    // std::invalid_argument for a bad device index or when no trial is open; RecordingError when
+    // the file cannot be read.
+    std::uint64_t trial_samples(std::size_t device) const;
+    std::vector<double> trial_vertical_force(std::size_t device) const;  // Fz (N)
+    // Fx, Fy, Fz (N) and the centre of pressure (undefined where Fz was below the threshold).
+    processing::PlateSeries trial_plate(std::size_t device) const;
 
     // Make everything appended so far durable and visible to SWMR readers.
     void flush();
