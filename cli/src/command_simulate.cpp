@@ -51,21 +51,42 @@ simulation::TrialScript make_script(const SimulateOptions& o, processing::Protoc
     script.protocol = protocol;
     script.limb = limb;
     if (o.duration_s > 0) {
-        // --duration sets how long the task lasts: the number of hops, or the length of quiet
-        // stance.
-        const double task_s = o.duration_s - script.unloaded_before_s - script.stance_before_s -
-                              script.stance_after_s - script.unloaded_after_s;
-        if (task_s <= 0) {
-            throw std::runtime_error(
-                fmt::format("--duration {} s leaves no time for the task after the stance "
-                            "phases ({} s)",
-                            o.duration_s, o.duration_s - task_s));
+        // --duration sets the trial length: with time to spare, the number of hops, the quiet
+        // stance or (other protocols) the stick after the landing grows; short of time, the stick
+        // after the landing (or the quiet stance after the weighing) shrinks, down to
+        // kShortestStickS. Below the protocol's minimum (its phases with one hop and the shortest
+        // stick) the command refuses, naming it. The stick keeps the vertical band TTS (≈ 0.5 s)
+        // and its 1 s hold; DPSI and the landing COP path need the default 4.5 s stick (METHODS
+        // §4.9, §4.10) and are null below 4 s.
+        constexpr double kShortestStickS = 2.0;
+        const bool landing_stick = protocol != processing::Protocol::quiet_stance;
+        const double shortest_tail_s = landing_stick ? kShortestStickS : 0.0;
+        script.hops = 1;
+        const double default_s = simulation::trial_duration_s(athlete, script);
+        const double minimum_s = default_s - (script.stance_after_s - shortest_tail_s);
+        if (o.duration_s < minimum_s) {
+            throw std::runtime_error(fmt::format(
+                "--duration {} s is shorter than the {:.3f} s a simulated {} trial needs "
+                "(its phases{}, and a {} s {})",
+                o.duration_s, minimum_s, processing::to_string(protocol),
+                protocol == processing::Protocol::repeated_hops ? " with one hop" : "",
+                shortest_tail_s,
+                landing_stick ? "stick after the landing" : "quiet stance after the weighing"));
         }
-        if (protocol == processing::Protocol::repeated_hops) {
-            script.hops = std::max(1, static_cast<int>(task_s / (athlete.hop_contact_time_s +
-                                                                 athlete.hop_flight_time_s)));
+        const double spare_s = o.duration_s - default_s;
+        if (spare_s < 0) {
+            script.stance_after_s += spare_s;
+        } else if (protocol == processing::Protocol::repeated_hops) {
+            const double tested_flight_s =
+                athlete.hop_flight_time_s * (limb == athlete.weaker_limb
+                                                 ? std::sqrt(1.0 - athlete.asymmetry_pct / 100.0)
+                                                 : 1.0);
+            script.hops +=
+                static_cast<int>(spare_s / (athlete.hop_contact_time_s + tested_flight_s));
         } else if (protocol == processing::Protocol::quiet_stance) {
-            script.stance_before_s += task_s;
+            script.stance_before_s += spare_s;
+        } else {
+            script.stance_after_s += spare_s;
         }
     }
     return script;
@@ -201,8 +222,10 @@ void add_simulate_command(CLI::App& app, int& exit_code) {
         ->check(CLI::Range(0.0, 90.0));
     command->add_option("--weaker", o->weaker, "the weaker limb (default right)")
         ->check(CLI::IsMember({"left", "right"}));
-    command->add_option("--duration", o->duration_s,
-                        "approximate trial length in s (sets hops or stance length)");
+    command->add_option(
+        "--duration", o->duration_s,
+        "trial length in s: sets the number of hops, the quiet stance or (when short) "
+        "the stick after the landing; refused below the protocol's minimum");
     command->add_option("--rate", o->rate_hz, "sample rate in Hz (default 1000)")
         ->check(CLI::Range(50.0, 20000.0));
     command->add_option("--mass", o->mass_kg, "athlete mass in kg (default 75)")

@@ -16,6 +16,8 @@ namespace {
 using processing::Limb;
 using processing::Protocol;
 constexpr double kPi = std::numbers::pi;
+// METHODS §4.8: horizontal components stabilise within ±5 % BW of 0.
+constexpr double kShearBandBw = 0.05;
 
 // Gaussian noise from a fixed engine by Box–Muller, so a seed gives the same samples with any
 // standard library.
@@ -71,6 +73,53 @@ class Timeline {
     mutable std::size_t cursor_ = 0;
 };
 
+// Horizontal ground reaction of a stick landing, as a fraction of body weight, t seconds after
+// touchdown (plate x = ML, y = AP; the athlete travels towards +y, so braking is −y). Shapes and
+// sizes follow the single-leg landing literature: a braking AP peak of 0.2–0.4 BW within the first
+// ~50 ms of the impact, a medio-lateral peak of 0.05–0.1 BW, and horizontal sway that settles in
+// 1–3 s with AP settling later than ML (Ross & Guskiewicz 2003, Wikstrom et al. 2005 report ML
+// and AP time to stabilisation of that order). Chosen here: AP braking 0.30 BW peaking at 50 ms
+// plus a 0.7 Hz sway of 0.15 BW, ML a 0.8 Hz sway of 0.10 BW, both decaying with τ = 2 s.
+struct LandingShear {
+    static constexpr double kBrakingBw = 0.30, kBrakingPeakS = 0.05;
+    static constexpr double kApSwayBw = 0.15, kApSwayHz = 0.7;
+    static constexpr double kMlSwayBw = 0.10, kMlSwayHz = 0.8;
+    static constexpr double kSwayDecayS = 2.0;
+
+    static double ml_bw(double t) {
+        return kMlSwayBw * std::exp(-t / kSwayDecayS) * std::sin(2 * kPi * kMlSwayHz * t);
+    }
+    static double ap_bw(double t) {
+        const double braking =
+            -kBrakingBw * (t / kBrakingPeakS) * std::exp(1.0 - t / kBrakingPeakS);
+        return braking + kApSwayBw * std::exp(-t / kSwayDecayS) * std::sin(2 * kPi * kApSwayHz * t);
+    }
+};
+
+// The band rule's analytic answer on a noiseless component: the last time in [0, length_s] at
+// which |component_bw| exceeds band_bw (0 when it never does), to 1e-9 s. A 0.1 ms scan brackets
+// the last exceedance (the sways above are ≤ 1 Hz, so no crossing pair hides between scan points),
+// then bisection refines it.
+double last_exceedance_s(double (*component_bw)(double), double band_bw, double length_s) {
+    constexpr double kScanS = 1e-4;
+    const auto outside = [&](double t) { return std::abs(component_bw(t)) > band_bw; };
+    for (double t = length_s; t > 0; t -= kScanS) {
+        const double before = std::max(0.0, t - kScanS);
+        if (outside(before)) {
+            double lo = before, hi = t;
+            if (outside(hi)) {
+                return hi;
+            }
+            while (hi - lo > 1e-9) {
+                const double mid = 0.5 * (lo + hi);
+                (outside(mid) ? lo : hi) = mid;
+            }
+            return lo;
+        }
+    }
+    return 0.0;
+}
+
 struct Builder {
     double mass_kg, g, bw;
     Timeline timeline;
@@ -111,6 +160,8 @@ struct Builder {
     void stick_landing(double v, double settle_s) {
         constexpr double kTau = 0.05;
         truth.final_landing_s = timeline.now();
+        truth.landing_tts_ml_s = last_exceedance_s(LandingShear::ml_bw, kShearBandBw, settle_s);
+        truth.landing_tts_ap_s = last_exceedance_s(LandingShear::ap_bw, kShearBandBw, settle_s);
         constexpr double ramp_s = 0.02;  // touchdown to full weight bearing
         timeline.add(settle_s, [bw = bw, m = mass_kg, v](double t) {
             const double weight = t < ramp_s ? bw * t / ramp_s : bw;
@@ -125,20 +176,21 @@ struct Builder {
     }
 };
 
-calibration::Wrench noisy(double fz, double t, bool loaded, const PlateNoise& noise,
-                          Gaussian& gaussian) {
+// One sample of a plate's ground reaction (fx, fy, fz: noiseless, N) with the plate noise added.
+// The force acts at the centre of pressure on the surface (z = 0), which sways while loaded, so
+// the moments about the origin are r × F: Mx = y·Fz, My = −x·Fz, Mz = x·Fy − y·Fx.
+calibration::Wrench noisy(double fx, double fy, double fz, double t, bool loaded,
+                          const PlateNoise& noise, Gaussian& gaussian) {
     calibration::Wrench w;
-    // Sway of the centre of pressure while loaded; moments about the origin follow from it (zero
-    // shear).
     const double cop_x = loaded ? 0.010 * std::sin(2 * kPi * 0.3 * t) : 0.0;
     const double cop_y = loaded ? 0.020 * std::sin(2 * kPi * 0.2 * t) : 0.0;
     w.fz_n = fz + noise.offset_n + noise.drift_n_per_s * t + noise.noise_sd_n * gaussian() +
              noise.mains_amplitude_n * std::sin(2 * kPi * noise.mains_hz * t);
-    w.fx_n = 0.5 * noise.noise_sd_n * gaussian();
-    w.fy_n = 0.5 * noise.noise_sd_n * gaussian();
+    w.fx_n = fx + 0.5 * noise.noise_sd_n * gaussian();
+    w.fy_n = fy + 0.5 * noise.noise_sd_n * gaussian();
     w.mx_nm = cop_y * fz + 0.05 * gaussian();
     w.my_nm = -cop_x * fz + 0.05 * gaussian();
-    w.mz_nm = 0.02 * gaussian();
+    w.mz_nm = cop_x * fy - cop_y * fx + 0.02 * gaussian();
     return w;
 }
 
@@ -150,9 +202,7 @@ void require(bool ok, std::string_view field, double value, std::string_view rul
     }
 }
 
-void validate(const AthleteModel& athlete, const TrialScript& script, const PlateNoise& noise,
-              double rate_hz) {
-    require(rate_hz > 0 && std::isfinite(rate_hz), "rate_hz", rate_hz, "must be positive");
+void validate(const AthleteModel& athlete, const TrialScript& script) {
     require(athlete.mass_kg > 0 && std::isfinite(athlete.mass_kg), "mass_kg", athlete.mass_kg,
             "must be positive");
     require(athlete.asymmetry_pct >= 0 && athlete.asymmetry_pct < 100, "asymmetry_pct",
@@ -166,17 +216,14 @@ void validate(const AthleteModel& athlete, const TrialScript& script, const Plat
     for (const auto& [field, value] : {std::pair{"unloaded_before_s", script.unloaded_before_s},
                                        std::pair{"stance_before_s", script.stance_before_s},
                                        std::pair{"stance_after_s", script.stance_after_s},
-                                       std::pair{"unloaded_after_s", script.unloaded_after_s},
-                                       std::pair{"noise_sd_n", noise.noise_sd_n}}) {
+                                       std::pair{"unloaded_after_s", script.unloaded_after_s}}) {
         require(value >= 0 && std::isfinite(value), field, value, "must be zero or positive");
     }
 }
 
-}  // namespace
-
-SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script,
-                              const PlateNoise& noise, double rate_hz, std::uint64_t seed) {
-    validate(athlete, script, noise, rate_hz);
+// The athlete's vertical force on the tested limb, phase by phase, with its ground truth.
+Builder script_timeline(const AthleteModel& athlete, const TrialScript& script) {
+    validate(athlete, script);
     constexpr double g = 9.80665;
     const bool bilateral = script.limb == Limb::both;
     // The weaker limb jumps (1 − a) as high: flight time scales by √(1 − a).
@@ -250,6 +297,22 @@ SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& sc
     }
     b.step_off();
     b.unloaded(script.unloaded_after_s);
+    return b;
+}
+
+}  // namespace
+
+double trial_duration_s(const AthleteModel& athlete, const TrialScript& script) {
+    return script_timeline(athlete, script).timeline.now();
+}
+
+SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script,
+                              const PlateNoise& noise, double rate_hz, std::uint64_t seed) {
+    require(rate_hz > 0 && std::isfinite(rate_hz), "rate_hz", rate_hz, "must be positive");
+    require(noise.noise_sd_n >= 0 && std::isfinite(noise.noise_sd_n), "noise_sd_n",
+            noise.noise_sd_n, "must be zero or positive");
+    const Builder b = script_timeline(athlete, script);
+    const bool bilateral = script.limb == Limb::both;
 
     SimulatedTrial trial;
     trial.rate_hz = rate_hz;
@@ -265,7 +328,16 @@ SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& sc
         for (std::size_t k = 0; k < samples; ++k) {
             const double t = static_cast<double>(k) / rate_hz;
             const double fz = carries ? share * b.timeline(t) : 0.0;
-            trace.samples.push_back(noisy(fz, t, fz > 0, noise, gaussian));
+            // The landing shear, from touchdown on, scaled down where the plate carries less than
+            // its share of body weight (the touchdown ramp, stepping off): friction needs load.
+            double fx = 0, fy = 0;
+            if (fz > 0 && b.truth.final_landing_s && t >= *b.truth.final_landing_s) {
+                const double since_s = t - *b.truth.final_landing_s;
+                const double load = share * b.bw * std::min(1.0, fz / (share * b.bw));
+                fx = load * LandingShear::ml_bw(since_s);
+                fy = load * LandingShear::ap_bw(since_s);
+            }
+            trace.samples.push_back(noisy(fx, fy, fz, t, fz > 0, noise, gaussian));
         }
         trial.plates.push_back(std::move(trace));
     }
@@ -282,7 +354,8 @@ std::vector<calibration::Wrench> simulate_unloaded(double duration_s, double rat
     std::vector<calibration::Wrench> out;
     out.reserve(samples);
     for (std::size_t k = 0; k < samples; ++k) {
-        out.push_back(noisy(0.0, static_cast<double>(k) / rate_hz, false, noise, gaussian));
+        out.push_back(
+            noisy(0.0, 0.0, 0.0, static_cast<double>(k) / rate_hz, false, noise, gaussian));
     }
     return out;
 }

@@ -9,6 +9,7 @@
 #include "support/hoplab_run.hpp"
 
 #include <fstream>
+#include <tuple>
 
 namespace hoplab::cli {
 namespace {
@@ -72,6 +73,41 @@ TEST(AnalyzeCommand, RealDualPlateRecordingAnalyses) {
     ASSERT_EQ(report["trials"].size(), 1u);
     const double bw = report["trials"][0]["body_weight_N"].get<double>();
     EXPECT_NEAR(bw, 663.0, 30.0);  // the data's README: one subject of about 663 N
+    std::filesystem::remove_all(dir);
+}
+
+// Issue 3: --duration below the default trial shortens the stick after the landing (down to 2 s)
+// instead of failing, and below the protocol's minimum it refuses and names that minimum, computed
+// from the phases: single-leg hop 0.5 unloaded + 0.2 step on + 1.5 stance + 0.3 push-off +
+// 0.35 flight + 2.0 stick + 0.2 step off + 0.5 unloaded = 5.55 s; landing 0.5 + 2.0 + 0.2 + 0.5 =
+// 3.2 s.
+TEST(SimulateCommand, ShortDurationsShortenTheStickOrNameTheMinimum) {
+    const auto dir = testing::fresh_directory("simulate-short");
+    for (const auto& [protocol, duration_s] :
+         {std::pair{std::string("single-leg-hop"), std::string("6")},
+          std::pair{std::string("landing"), std::string("4")}}) {
+        const auto csv_path = dir / (protocol + ".csv");
+        const auto sim = run_hoplab({"simulate", "--protocol", protocol, "--duration", duration_s,
+                                     "--out", csv_path.string()},
+                                    dir);
+        ASSERT_EQ(sim.exit_code, 0) << protocol << ": " << sim.err;
+        const auto csv = read_force_csv(csv_path, {});
+        // floor(duration · 1000 Hz) samples; the phase sum may round either way by one sample.
+        EXPECT_NEAR(static_cast<double>(csv.fz.size()), std::stod(duration_s) * csv.sample_rate_hz,
+                    1.0)
+            << protocol;
+    }
+    for (const auto& [protocol, duration_s, minimum] :
+         {std::tuple{std::string("single-leg-hop"), std::string("5.5"), std::string("5.550")},
+          std::tuple{std::string("landing"), std::string("3"), std::string("3.200")}}) {
+        const auto sim = run_hoplab({"simulate", "--protocol", protocol, "--duration", duration_s,
+                                     "--out", (dir / "refused.csv").string()},
+                                    dir);
+        EXPECT_NE(sim.exit_code, 0) << protocol;
+        EXPECT_NE(sim.err.find("shorter than the " + minimum + " s a simulated " + protocol),
+                  std::string::npos)
+            << sim.err;
+    }
     std::filesystem::remove_all(dir);
 }
 

@@ -1,11 +1,16 @@
 // A whole lab session through the real daemon and a real simulated amplifier process: tare,
 // session, one repeated-hop trial per limb, close. The recording must hold exactly the samples the
 // amplifier sent while the session was open, and the analysis must find the asymmetry the simulated
-// athlete was given.
+// athlete was given. And bilateral hops on the two plates, paired left against right.
 #include <hoplab/cli/force_trials.hpp>
 #include <hoplab/recording/session_reader.hpp>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include "support/daemon_process.hpp"
 
@@ -14,6 +19,8 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
+
+constexpr double kRateHz = 1000.0;
 
 json next_event(cli::ChildProcess& amplifier, const std::string& kind) {
     for (;;) {
@@ -124,6 +131,107 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
         ASSERT_FALSE(stopped[limb]["analysis"].is_null()) << stopped[limb].dump();
         EXPECT_GE(stopped[limb]["analysis"]["summary"]["contacts"].get<int>(), 5);
     }
+    std::filesystem::remove_all(dir);
+}
+
+// Bilateral hops on two plates, end to end: a repeated-hop trial with limb "both". The trial-stop
+// answer pairs every contact left against right where the simulated athlete touched down and took
+// off, and `hoplab analyze --json` of the recorded file gives exactly the same pairs.
+TEST(BilateralSession, StopAnswerPairsEveryContactAsTheSimulatedAthleteDidAndAnalyzeAgrees) {
+    const auto dir = testing::fresh_directory("bilateral-session");
+    testing::DaemonProcess daemon(dir);
+    cli::ChildProcess amplifier(
+        {HOPLAB_PATH,
+         {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
+          "--plates", "2", "--rate", "1000", "--mass", "72", "--seed", "5"},
+         dir / "device-sim.log",
+         true,
+         true,
+         {}});
+    daemon.wait_for_devices();
+    const auto api = daemon.client();
+    std::this_thread::sleep_for(2200ms);  // the tare averages the last 2 s of unloaded plates
+    for (const char* plate : {"left", "right"}) {
+        ASSERT_EQ(api.post(std::string("/api/v1/devices/") + plate + "/tare").status, 200u);
+    }
+    ASSERT_EQ(api.post("/api/v1/sessions", {{"athlete_id", "bilateral"}, {"mass_kg", 72.0}}).status,
+              201u);
+    ASSERT_EQ(
+        api.post("/api/v1/trials/start", {{"protocol", "repeated-hops"}, {"limb", "both"}}).status,
+        201u);
+    amplifier.write_line("perform both repeated-hops");
+    const json performed = next_event(amplifier, "performed");
+    std::this_thread::sleep_for(200ms);
+    const auto stop = api.post("/api/v1/trials/stop");
+    ASSERT_EQ(stop.status, 200u) << stop.body.dump();
+    amplifier.write_line("quit");
+    next_event(amplifier, "summary");
+    ASSERT_EQ(amplifier.wait(10s), 0);
+    const auto closed = api.del("/api/v1/sessions/current");
+    ASSERT_EQ(closed.status, 200u) << closed.body.dump();
+    const std::filesystem::path file = closed.body["file"].get<std::string>();
+
+    // Where the performance lies in the trial: the simulated amplifier counts samples from its
+    // start, the trial from its own start index (the same on both plates: one amplifier).
+    const recording::SessionReader reader(file);
+    const auto start_index = reader.trials().front().start_sample_index;
+    ASSERT_EQ(start_index.size(), 2u);
+    EXPECT_EQ(start_index[0], start_index[1]);
+    const double offset_s =
+        (static_cast<double>(performed["first_sample_index"].get<std::uint64_t>()) -
+         static_cast<double>(start_index[0])) /
+        kRateHz;
+    const auto& truth = performed["truth"]["hop_contacts"];
+    ASSERT_GE(truth.size(), 5u);
+
+    const json& pairs = stop.body["analysis"]["bilateral_contacts"];
+    ASSERT_TRUE(pairs.is_array()) << stop.body["analysis"].dump();
+    // Every hop contact of the athlete is one pair, both feet on their plates; the stance before
+    // the first hop and the stick after the last are contacts too but have no hop truth.
+    std::size_t matched = 0;
+    double worst_s = 0;
+    for (const auto& contact : truth) {
+        const double touchdown_s = offset_s + contact["touchdown_s"].get<double>();
+        const double take_off_s = offset_s + contact["take_off_s"].get<double>();
+        for (const auto& pair : pairs) {
+            if (pair["left"].is_null() || pair["right"].is_null() ||
+                pair["left"]["touchdown_s"].is_null()) {
+                continue;
+            }
+            if (std::abs(pair["left"]["touchdown_s"].get<double>() - touchdown_s) > 0.05) {
+                continue;
+            }
+            ++matched;
+            // θ = 20 N is crossed ≤ 2 ms after a touchdown on a half-sine of ≥ 1000 N per foot
+            // (0.25 s · asin(0.02)/π ≈ 1.6 ms) and as long before a take-off; one sample is 1 ms.
+            for (const char* side : {"left", "right"}) {
+                worst_s = std::max({worst_s,
+                                    std::abs(pair[side]["touchdown_s"].get<double>() - touchdown_s),
+                                    std::abs(pair[side]["take_off_s"].get<double>() - take_off_s)});
+                EXPECT_NEAR(pair[side]["touchdown_s"].get<double>(), touchdown_s, 0.003)
+                    << side << " " << pair.dump();
+                EXPECT_NEAR(pair[side]["take_off_s"].get<double>(), take_off_s, 0.003)
+                    << side << " " << pair.dump();
+            }
+            EXPECT_LT(std::abs(pair["onset_difference_ms"].get<double>()), 2.0) << pair.dump();
+        }
+    }
+    EXPECT_EQ(matched, truth.size()) << pairs.dump();
+    std::printf(
+        "%zu pairs; %zu hop contacts of the truth matched; worst touchdown/take-off error "
+        "%.2f ms\n",
+        pairs.size(), matched, worst_s * 1e3);
+
+    // The offline analysis of the recorded file pairs the same contacts with the same numbers.
+    const auto report_file = dir / "analyze.json";
+    const std::string command = std::string(HOPLAB_PATH) + " analyze --json '" + file.string() +
+                                "' > '" + report_file.string() + "'";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    std::ifstream in(report_file);
+    const json report = json::parse(in);
+    ASSERT_EQ(report["trials"].size(), 1u) << report.dump();
+    EXPECT_EQ(report["trials"][0]["bilateral_contacts"], pairs);
+    EXPECT_EQ(report["trials"][0]["summary"], stop.body["analysis"]["summary"]);
     std::filesystem::remove_all(dir);
 }
 

@@ -19,8 +19,11 @@
 //   → stance → step off.
 // - quiet-stance: step on → stance (stance_before_s + stance_after_s) → step off.
 // A stick landing is BW + m·v·(t/τ²)·e^(−t/τ) with τ = 50 ms: its net impulse stops the fall, then
-// it settles to BW. Centre of pressure sways (±10 mm ML at 0.3 Hz, ±20 mm AP at 0.2 Hz) while
-// loaded, which sets Mx = y·Fz, My = −x·Fz.
+// it settles to BW. From its touchdown on, the plate carries a horizontal shear: an AP braking
+// impulse (0.30 BW peak at 50 ms, towards −y) and damped ML/AP sway (0.10 BW at 0.8 Hz and
+// 0.15 BW at 0.7 Hz, τ = 2 s); the other phases have none. Centre of pressure sways (±10 mm ML at
+// 0.3 Hz, ±20 mm AP at 0.2 Hz) while loaded on the surface (z = 0), which sets Mx = y·Fz,
+// My = −x·Fz, Mz = x·Fy − y·Fx.
 
 #include <hoplab/calibration/plate_calibration.hpp>
 #include <hoplab/processing/protocol.hpp>
@@ -75,6 +78,13 @@ struct TrialTruth {
     std::vector<double> flight_times_s,
         jump_heights_m;  // the flights after the hop contacts (or the push-off)
     std::optional<double> final_landing_s;
+    // The stick landing's horizontal shear (ML = plate x, AP = plate y): the analytic band time to
+    // stabilisation (METHODS §4.8: reference 0 N, band ±5 % BW, from touchdown), i.e. the last
+    // time within the stick at which the noiseless component leaves the band. The same on each
+    // plate of a bilateral trial (each carries half the shear and half the weight). nullopt
+    // without a stick landing. The processing rule also needs 1 s in band after it, so it
+    // reports null when the stick is shorter than this + 1 s.
+    std::optional<double> landing_tts_ml_s, landing_tts_ap_s;
     double expected_jump_height_asymmetry_pct =
         0;  // (stronger − weaker)/stronger × 100 for this athlete
 };
@@ -97,6 +107,11 @@ struct SimulatedTrial {
 // [0, 100) %, or a negative duration or noise level.
 SimulatedTrial simulate_trial(const AthleteModel& athlete, const TrialScript& script,
                               const PlateNoise& noise, double rate_hz, std::uint64_t seed);
+
+// The length of the trial simulate_trial makes for this athlete and script, seconds (it has
+// floor(duration · rate_hz) samples): the sum of the protocol's phases. Throws as simulate_trial
+// for an invalid athlete or script.
+double trial_duration_s(const AthleteModel& athlete, const TrialScript& script);
 
 // An unloaded plate for `duration_s`: noise, offset, drift and mains only.
 std::vector<calibration::Wrench> simulate_unloaded(double duration_s, double rate_hz,
