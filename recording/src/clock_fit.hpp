@@ -35,21 +35,6 @@ class ClockFit {
         std::uint64_t blocks;
     };
 
-    void add(std::int64_t device_time_ns, std::int64_t host_time_ns) {
-        if (n_ == 0) {
-            device_reference_ns_ = device_time_ns;
-            host_reference_ns_ = host_time_ns;
-        }
-        const double x = static_cast<double>(device_time_ns - device_reference_ns_) * 1e-9;
-        const double y = static_cast<double>(host_time_ns - host_reference_ns_) * 1e-9;
-        ++n_;
-        sx_ += x;
-        sy_ += y;
-        sxx_ += x * x;
-        sxy_ += x * y;
-        syy_ += y * y;
-    }
-
     // nullopt before the first block. With one block (or all blocks at one device time) the slope
     // is 1.
     std::optional<Line> line() const {
@@ -71,6 +56,22 @@ class ClockFit {
     }
 
   private:
+    // One (device time, host time) point; add_block says which device time a block contributes.
+    void add(std::int64_t device_time_ns, std::int64_t host_time_ns) {
+        if (n_ == 0) {
+            device_reference_ns_ = device_time_ns;
+            host_reference_ns_ = host_time_ns;
+        }
+        const double x = static_cast<double>(device_time_ns - device_reference_ns_) * 1e-9;
+        const double y = static_cast<double>(host_time_ns - host_reference_ns_) * 1e-9;
+        ++n_;
+        sx_ += x;
+        sy_ += y;
+        sxx_ += x * x;
+        sxy_ += x * y;
+        syy_ += y * y;
+    }
+
     std::uint64_t n_ = 0;
     std::int64_t device_reference_ns_ = 0;
     std::int64_t host_reference_ns_ = 0;
