@@ -10,6 +10,10 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace hoplab::processing {
 namespace {
 
@@ -50,132 +54,305 @@ void check_sections(std::span<const Biquad> sections) {
     }
 }
 
-// One section over [first, last) of `x` in place, forward (step = +1) or backward (step = −1),
-// starting from the steady state `z1`, `z2` scaled by the first sample the pass sees.
-void run_forward(const Biquad s, double* x, std::size_t n, double z1, double z2) {
-    for (std::size_t k = 0; k < n; ++k) {
-        const double in = x[k];
-        const double out = s.b0 * in + z1;
-        z1 = s.b1 * in - s.a1 * out + z2;
-        z2 = s.b2 * in - s.a2 * out;
-        x[k] = out;
+// One step of a section in transposed direct form II. Every filter path of this file (apply,
+// apply_many's interleaved kernels, settle_samples) runs exactly these three fused multiply-adds
+// and one multiply, so a window filtered by apply_many equals the same signal filtered by apply
+// bit for bit. The FMAs are correctly rounded wherever they run (hardware FMA in the kernels
+// chosen at run time; std::fma, exact in software, elsewhere).
+struct SectionStep {
+    double b0, b1, b2, minus_a1, minus_a2;
+
+    explicit SectionStep(const Biquad& s)
+        : b0(s.b0), b1(s.b1), b2(s.b2), minus_a1(-s.a1), minus_a2(-s.a2) {}
+
+    // Returns the output for input `in` and advances the state (z1, z2).
+    double operator()(double in, double& z1, double& z2) const {
+        const double out = std::fma(b0, in, z1);
+        z1 = std::fma(minus_a1, out, std::fma(b1, in, z2));
+        z2 = std::fma(minus_a2, out, b2 * in);
+        return out;
     }
+};
+
+// One section over x[0, n) in place, forward or backward, from the state z1, z2 (left as the state
+// after the last sample).
+__attribute__((target_clones("fma", "default"))) void run_forward(const Biquad s, double* x,
+                                                                  std::size_t n, double& z1,
+                                                                  double& z2) {
+    const SectionStep step(s);
+    for (std::size_t k = 0; k < n; ++k)
+        x[k] = step(x[k], z1, z2);
 }
 
-void run_backward(const Biquad s, double* x, std::size_t n, double z1, double z2) {
-    for (std::size_t k = n; k-- > 0;) {
-        const double in = x[k];
-        const double out = s.b0 * in + z1;
-        z1 = s.b1 * in - s.a1 * out + z2;
-        z2 = s.b2 * in - s.a2 * out;
-        x[k] = out;
-    }
+__attribute__((target_clones("fma", "default"))) void run_backward(const Biquad s, double* x,
+                                                                   std::size_t n, double& z1,
+                                                                   double& z2) {
+    const SectionStep step(s);
+    for (std::size_t k = n; k-- > 0;)
+        x[k] = step(x[k], z1, z2);
 }
 
 // Signals filtered side by side by apply_many: their recursions are independent, so a group this
-// wide hides the add/multiply latency of the recursion and fills the vector units.
+// wide hides the latency of the recursion and fills the vector units.
 constexpr std::size_t kLanes = 16;
+using LaneStates = std::array<double, kLanes>;
 
-// Four lanes of doubles (GCC vector extension; two SSE2 registers without AVX).
-using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
-constexpr std::size_t kVectors = kLanes / 4;
-
-// One section over `rows` rows of an interleaved buffer (a row holds one sample of each of kLanes
-// signals), from `x` forward (direction +1) or backward (−1) row by row, starting from and leaving
-// the per-lane states z1, z2. Per lane the arithmetic is run_forward's, operation for operation (no
-// contraction into FMA: the AVX2 clone does not enable it), so the results are bit-identical to
-// filtering each signal alone.
-__attribute__((target_clones("avx2", "default"))) void run_interleaved(
-    const Biquad s, double* x, std::size_t rows, std::array<double, kLanes>& z1_lanes,
-    std::array<double, kLanes>& z2_lanes, std::ptrdiff_t direction) {
-    const Lanes4 b0 = {s.b0, s.b0, s.b0, s.b0}, b1 = {s.b1, s.b1, s.b1, s.b1},
-                 b2 = {s.b2, s.b2, s.b2, s.b2}, a1 = {s.a1, s.a1, s.a1, s.a1},
-                 a2 = {s.a2, s.a2, s.a2, s.a2};
-    std::array<Lanes4, kVectors> z1, z2;
-    std::memcpy(z1.data(), z1_lanes.data(), sizeof z1);
-    std::memcpy(z2.data(), z2_lanes.data(), sizeof z2);
-    const std::ptrdiff_t step = direction * static_cast<std::ptrdiff_t>(kLanes);
+// The three kernels of apply_many, each in a portable form (lane by lane, SectionStep) and an
+// AVX2 + FMA form (four vectors of four lanes, the same operations per lane), chosen once at run
+// time. Buffers are interleaved: row k holds sample k of each of the kLanes signals.
+//
+// run_interleaved: one section over `rows` rows of the buffer from `x`, forward (direction +1)
+// or backward (−1), in place, starting from and leaving the per-lane states.
+// run_forward_gathered: the same forward pass for rows whose input is read straight from each
+// lane's own signal (lane l's row k is src[l][k]), written to the rows of `x`. A non-finite input
+// leaves its lane's state non-finite for good (NaN and ±inf propagate through the recursion), so
+// the caller checks the final states rather than every sample.
+// run_backward_scattered: the backward pass over rows top_row, top_row − 1, … (`rows` of them)
+// of `x`, writing each output straight to the results instead of back to the buffer: lane
+// l < count stores row r as dst[l][r − first_row[l]].
+void run_interleaved_portable(const Biquad s, double* x, std::size_t rows, LaneStates& z1,
+                              LaneStates& z2, std::ptrdiff_t direction) {
+    const SectionStep step(s);
+    const std::ptrdiff_t stride = direction * static_cast<std::ptrdiff_t>(kLanes);
     for (std::size_t k = 0; k < rows; ++k) {
-        double* row = x + static_cast<std::ptrdiff_t>(k) * step;
-        for (std::size_t v = 0; v < kVectors; ++v) {
-            Lanes4 in;
-            std::memcpy(&in, row + 4 * v, sizeof in);
-            const Lanes4 out = b0 * in + z1[v];
-            z1[v] = b1 * in - a1 * out + z2[v];
-            z2[v] = b2 * in - a2 * out;
-            std::memcpy(row + 4 * v, &out, sizeof out);
-        }
+        double* row = x + static_cast<std::ptrdiff_t>(k) * stride;
+        for (std::size_t l = 0; l < kLanes; ++l)
+            row[l] = step(row[l], z1[l], z2[l]);
     }
-    std::memcpy(z1_lanes.data(), z1.data(), sizeof z1);
-    std::memcpy(z2_lanes.data(), z2.data(), sizeof z2);
 }
 
-// run_interleaved's forward pass for rows whose input is read straight from each lane's own
-// signal (lane l's row k is src[l][k]) instead of from the buffer, written to the rows of `x`.
-// The same arithmetic as run_interleaved, so the results are bit-identical. A non-finite input
-// leaves its lane's state non-finite for good (NaN and ±inf propagate through the recursion), so
-// the caller checks the final states rather than every sample (no registers spent on a check). Each
-// lane's signal is prefetched a few cache lines ahead: sixteen streams are more than the hardware
-// prefetcher follows.
-__attribute__((target_clones("avx2", "default"))) void run_forward_gathered(
-    const Biquad s, const std::array<const double*, kLanes>& src, double* x, std::size_t rows,
-    std::array<double, kLanes>& z1_lanes, std::array<double, kLanes>& z2_lanes) {
-    constexpr std::size_t kPrefetchSamples = 64;
-    constexpr std::size_t kLineSamples = 8;
-    const Lanes4 b0 = {s.b0, s.b0, s.b0, s.b0}, b1 = {s.b1, s.b1, s.b1, s.b1},
-                 b2 = {s.b2, s.b2, s.b2, s.b2}, a1 = {s.a1, s.a1, s.a1, s.a1},
-                 a2 = {s.a2, s.a2, s.a2, s.a2};
-    std::array<Lanes4, kVectors> z1, z2;
-    std::memcpy(z1.data(), z1_lanes.data(), sizeof z1);
-    std::memcpy(z2.data(), z2_lanes.data(), sizeof z2);
+void run_forward_gathered_portable(const Biquad s, const std::array<const double*, kLanes>& src,
+                                   double* x, std::size_t rows, LaneStates& z1, LaneStates& z2) {
+    const SectionStep step(s);
     for (std::size_t k = 0; k < rows; ++k) {
-        if (k % kLineSamples == 0 && k + kPrefetchSamples < rows) {
+        for (std::size_t l = 0; l < kLanes; ++l)
+            x[k * kLanes + l] = step(src[l][k], z1[l], z2[l]);
+    }
+}
+
+void run_backward_scattered_portable(const Biquad s, const double* x, std::size_t top_row,
+                                     std::size_t rows, LaneStates& z1, LaneStates& z2,
+                                     const std::array<double*, kLanes>& dst,
+                                     const std::array<std::size_t, kLanes>& first_row,
+                                     std::size_t count) {
+    const SectionStep step(s);
+    for (std::size_t k = 0; k < rows; ++k) {
+        const std::size_t r = top_row - k;
+        for (std::size_t l = 0; l < kLanes; ++l) {
+            const double out = step(x[r * kLanes + l], z1[l], z2[l]);
+            if (l < count)
+                dst[l][r - first_row[l]] = out;
+        }
+    }
+}
+
+#if defined(__x86_64__)
+constexpr std::size_t kVectors = kLanes / 4;
+
+// SectionStep on four lanes: the same operations, so the same results.
+struct SectionStep4 {
+    __m256d b0, b1, b2, minus_a1, minus_a2;
+
+    __attribute__((target("avx2,fma"))) explicit SectionStep4(const Biquad& s)
+        : b0(_mm256_set1_pd(s.b0)),
+          b1(_mm256_set1_pd(s.b1)),
+          b2(_mm256_set1_pd(s.b2)),
+          minus_a1(_mm256_set1_pd(-s.a1)),
+          minus_a2(_mm256_set1_pd(-s.a2)) {}
+
+    __attribute__((target("avx2,fma"))) __m256d operator()(__m256d in, __m256d& z1,
+                                                           __m256d& z2) const {
+        const __m256d out = _mm256_fmadd_pd(b0, in, z1);
+        z1 = _mm256_fmadd_pd(minus_a1, out, _mm256_fmadd_pd(b1, in, z2));
+        z2 = _mm256_fmadd_pd(minus_a2, out, _mm256_mul_pd(b2, in));
+        return out;
+    }
+};
+
+// The kLanes lanes' states as kVectors vectors each (C arrays: std::array would drop __m256d's
+// may_alias attribute).
+struct VectorStates {
+    __m256d z1[kVectors], z2[kVectors];
+
+    __attribute__((target("avx2")))
+    VectorStates(const LaneStates& z1_lanes, const LaneStates& z2_lanes) {
+        for (std::size_t v = 0; v < kVectors; ++v) {
+            z1[v] = _mm256_loadu_pd(z1_lanes.data() + 4 * v);
+            z2[v] = _mm256_loadu_pd(z2_lanes.data() + 4 * v);
+        }
+    }
+
+    __attribute__((target("avx2"))) void store(LaneStates& z1_lanes, LaneStates& z2_lanes) const {
+        for (std::size_t v = 0; v < kVectors; ++v) {
+            _mm256_storeu_pd(z1_lanes.data() + 4 * v, z1[v]);
+            _mm256_storeu_pd(z2_lanes.data() + 4 * v, z2[v]);
+        }
+    }
+};
+
+// Rows ↔ columns of a 4 × 4 block of doubles.
+__attribute__((target("avx2"))) inline void transpose4(__m256d& a, __m256d& b, __m256d& c,
+                                                       __m256d& d) {
+    const __m256d ab_even = _mm256_unpacklo_pd(a, b), ab_odd = _mm256_unpackhi_pd(a, b);
+    const __m256d cd_even = _mm256_unpacklo_pd(c, d), cd_odd = _mm256_unpackhi_pd(c, d);
+    a = _mm256_permute2f128_pd(ab_even, cd_even, 0x20);
+    b = _mm256_permute2f128_pd(ab_odd, cd_odd, 0x20);
+    c = _mm256_permute2f128_pd(ab_even, cd_even, 0x31);
+    d = _mm256_permute2f128_pd(ab_odd, cd_odd, 0x31);
+}
+
+__attribute__((target("avx2,fma"))) void run_interleaved_avx2(const Biquad s, double* x,
+                                                              std::size_t rows,
+                                                              LaneStates& z1_lanes,
+                                                              LaneStates& z2_lanes,
+                                                              std::ptrdiff_t direction) {
+    const SectionStep4 step(s);
+    VectorStates z(z1_lanes, z2_lanes);
+    const std::ptrdiff_t stride = direction * static_cast<std::ptrdiff_t>(kLanes);
+    for (std::size_t k = 0; k < rows; ++k) {
+        double* row = x + static_cast<std::ptrdiff_t>(k) * stride;
+        for (std::size_t v = 0; v < kVectors; ++v)
+            _mm256_storeu_pd(row + 4 * v, step(_mm256_loadu_pd(row + 4 * v), z.z1[v], z.z2[v]));
+    }
+    z.store(z1_lanes, z2_lanes);
+}
+
+// Four rows at a time: four consecutive samples of four lanes are loaded and transposed into four
+// rows. Each lane's signal is prefetched a few cache lines ahead: sixteen streams are more than
+// the hardware prefetcher follows.
+__attribute__((target("avx2,fma"))) void run_forward_gathered_avx2(
+    const Biquad s, const std::array<const double*, kLanes>& src, double* x, std::size_t rows,
+    LaneStates& z1_lanes, LaneStates& z2_lanes) {
+    constexpr std::size_t kPrefetchSamples = 64;
+    const SectionStep4 step(s);
+    VectorStates z(z1_lanes, z2_lanes);
+    std::size_t k = 0;
+    for (; k + 4 <= rows; k += 4) {
+        if (k % 8 == 0 && k + kPrefetchSamples < rows) {
             for (std::size_t l = 0; l < kLanes; ++l)
-                __builtin_prefetch(src[l] + k + kPrefetchSamples);
+                _mm_prefetch(reinterpret_cast<const char*>(src[l] + k + kPrefetchSamples),
+                             _MM_HINT_T0);
         }
         double* row = x + k * kLanes;
         for (std::size_t v = 0; v < kVectors; ++v) {
-            const Lanes4 in = {src[4 * v][k], src[4 * v + 1][k], src[4 * v + 2][k],
-                               src[4 * v + 3][k]};
-            const Lanes4 out = b0 * in + z1[v];
-            z1[v] = b1 * in - a1 * out + z2[v];
-            z2[v] = b2 * in - a2 * out;
-            std::memcpy(row + 4 * v, &out, sizeof out);
+            __m256d r0 = _mm256_loadu_pd(src[4 * v] + k);
+            __m256d r1 = _mm256_loadu_pd(src[4 * v + 1] + k);
+            __m256d r2 = _mm256_loadu_pd(src[4 * v + 2] + k);
+            __m256d r3 = _mm256_loadu_pd(src[4 * v + 3] + k);
+            transpose4(r0, r1, r2, r3);
+            _mm256_storeu_pd(row + 4 * v, step(r0, z.z1[v], z.z2[v]));
+            _mm256_storeu_pd(row + kLanes + 4 * v, step(r1, z.z1[v], z.z2[v]));
+            _mm256_storeu_pd(row + 2 * kLanes + 4 * v, step(r2, z.z1[v], z.z2[v]));
+            _mm256_storeu_pd(row + 3 * kLanes + 4 * v, step(r3, z.z1[v], z.z2[v]));
         }
     }
-    std::memcpy(z1_lanes.data(), z1.data(), sizeof z1);
-    std::memcpy(z2_lanes.data(), z2.data(), sizeof z2);
+    for (; k < rows; ++k) {
+        double* row = x + k * kLanes;
+        for (std::size_t v = 0; v < kVectors; ++v) {
+            const __m256d in = _mm256_setr_pd(src[4 * v][k], src[4 * v + 1][k], src[4 * v + 2][k],
+                                              src[4 * v + 3][k]);
+            _mm256_storeu_pd(row + 4 * v, step(in, z.z1[v], z.z2[v]));
+        }
+    }
+    z.store(z1_lanes, z2_lanes);
 }
 
-// run_interleaved's backward pass over rows top_row, top_row − 1, … (`rows` of them) of the
-// buffer `x`, writing each output row straight to the results instead of back to the buffer: lane
-// l < count stores row r as dst[l][r − first_row[l]]. The same arithmetic as run_interleaved.
-__attribute__((target_clones("avx2", "default"))) void run_backward_scattered(
-    const Biquad s, const double* x, std::size_t top_row, std::size_t rows,
-    std::array<double, kLanes>& z1_lanes, std::array<double, kLanes>& z2_lanes,
-    const std::array<double*, kLanes>& dst, const std::array<std::size_t, kLanes>& first_row,
-    std::size_t count) {
-    const Lanes4 b0 = {s.b0, s.b0, s.b0, s.b0}, b1 = {s.b1, s.b1, s.b1, s.b1},
-                 b2 = {s.b2, s.b2, s.b2, s.b2}, a1 = {s.a1, s.a1, s.a1, s.a1},
-                 a2 = {s.a2, s.a2, s.a2, s.a2};
-    std::array<Lanes4, kVectors> z1, z2;
-    std::memcpy(z1.data(), z1_lanes.data(), sizeof z1);
-    std::memcpy(z2.data(), z2_lanes.data(), sizeof z2);
-    for (std::size_t k = 0; k < rows; ++k) {
-        const std::size_t r = top_row - k;
-        const double* row = x + r * kLanes;
+// Four rows at a time: the four output rows are transposed into four consecutive samples of each
+// of four lanes and stored whole.
+__attribute__((target("avx2,fma"))) void run_backward_scattered_avx2(
+    const Biquad s, const double* x, std::size_t top_row, std::size_t rows, LaneStates& z1_lanes,
+    LaneStates& z2_lanes, const std::array<double*, kLanes>& dst,
+    const std::array<std::size_t, kLanes>& first_row, std::size_t count) {
+    const SectionStep4 step(s);
+    VectorStates z(z1_lanes, z2_lanes);
+    std::size_t k = 0;
+    for (; k + 4 <= rows; k += 4) {
+        const std::size_t r = top_row - k;  // rows r, r − 1, r − 2, r − 3
         for (std::size_t v = 0; v < kVectors; ++v) {
-            Lanes4 in;
-            std::memcpy(&in, row + 4 * v, sizeof in);
-            const Lanes4 out = b0 * in + z1[v];
-            z1[v] = b1 * in - a1 * out + z2[v];
-            z2[v] = b2 * in - a2 * out;
+            __m256d o3 = step(_mm256_loadu_pd(x + r * kLanes + 4 * v), z.z1[v], z.z2[v]);
+            __m256d o2 = step(_mm256_loadu_pd(x + (r - 1) * kLanes + 4 * v), z.z1[v], z.z2[v]);
+            __m256d o1 = step(_mm256_loadu_pd(x + (r - 2) * kLanes + 4 * v), z.z1[v], z.z2[v]);
+            __m256d o0 = step(_mm256_loadu_pd(x + (r - 3) * kLanes + 4 * v), z.z1[v], z.z2[v]);
+            transpose4(o0, o1, o2, o3);  // o0 now holds lane 4v's rows r − 3 … r, and so on
+            const __m256d lanes[4] = {o0, o1, o2, o3};
             for (std::size_t j = 0; j < 4 && 4 * v + j < count; ++j)
-                dst[4 * v + j][r - first_row[4 * v + j]] = out[j];
+                _mm256_storeu_pd(dst[4 * v + j] + (r - 3 - first_row[4 * v + j]), lanes[j]);
         }
     }
-    std::memcpy(z1_lanes.data(), z1.data(), sizeof z1);
-    std::memcpy(z2_lanes.data(), z2.data(), sizeof z2);
+    for (; k < rows; ++k) {
+        const std::size_t r = top_row - k;
+        for (std::size_t v = 0; v < kVectors; ++v) {
+            const __m256d out = step(_mm256_loadu_pd(x + r * kLanes + 4 * v), z.z1[v], z.z2[v]);
+            alignas(32) std::array<double, 4> values;
+            _mm256_store_pd(values.data(), out);
+            for (std::size_t j = 0; j < 4 && 4 * v + j < count; ++j)
+                dst[4 * v + j][r - first_row[4 * v + j]] = values[j];
+        }
+    }
+    z.store(z1_lanes, z2_lanes);
+}
+
+bool has_avx2_fma() {
+    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return yes;
+}
+#endif
+
+void run_interleaved(const Biquad s, double* x, std::size_t rows, LaneStates& z1, LaneStates& z2,
+                     std::ptrdiff_t direction) {
+#if defined(__x86_64__)
+    if (has_avx2_fma())
+        return run_interleaved_avx2(s, x, rows, z1, z2, direction);
+#endif
+    run_interleaved_portable(s, x, rows, z1, z2, direction);
+}
+
+void run_forward_gathered(const Biquad s, const std::array<const double*, kLanes>& src, double* x,
+                          std::size_t rows, LaneStates& z1, LaneStates& z2) {
+#if defined(__x86_64__)
+    if (has_avx2_fma())
+        return run_forward_gathered_avx2(s, src, x, rows, z1, z2);
+#endif
+    run_forward_gathered_portable(s, src, x, rows, z1, z2);
+}
+
+void run_backward_scattered(const Biquad s, const double* x, std::size_t top_row, std::size_t rows,
+                            LaneStates& z1, LaneStates& z2, const std::array<double*, kLanes>& dst,
+                            const std::array<std::size_t, kLanes>& first_row, std::size_t count) {
+#if defined(__x86_64__)
+    if (has_avx2_fma())
+        return run_backward_scattered_avx2(s, x, top_row, rows, z1, z2, dst, first_row, count);
+#endif
+    run_backward_scattered_portable(s, x, top_row, rows, z1, z2, dst, first_row, count);
+}
+
+// sums[l] = Σ coefficients[j] · x[l][j] over j < n for each of the kLanes signals. The lanes are
+// visited side by side, four samples at a time, so that the first loads of all sixteen (far
+// apart in memory, usually not cached) are under way together rather than one after another.
+__attribute__((target_clones("avx2", "default"))) void dot_lanes(
+    const double* coefficients, const std::array<const double*, kLanes>& x, std::size_t n,
+    std::array<double, kLanes>& sums) {
+    using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
+    constexpr std::size_t kHalf = kLanes / 2;  // eight accumulators stay in registers
+    for (std::size_t half = 0; half < kLanes; half += kHalf) {
+        std::array<Lanes4, kHalf> partial{};
+        std::size_t j = 0;
+        for (; j + 4 <= n; j += 4) {
+            Lanes4 c;
+            std::memcpy(&c, coefficients + j, sizeof c);
+            for (std::size_t l = 0; l < kHalf; ++l) {
+                Lanes4 v;
+                std::memcpy(&v, x[half + l] + j, sizeof v);
+                partial[l] += c * v;
+            }
+        }
+        for (std::size_t l = 0; l < kHalf; ++l) {
+            double sum = (partial[l][0] + partial[l][1]) + (partial[l][2] + partial[l][3]);
+            for (std::size_t k = j; k < n; ++k)
+                sum += coefficients[k] * x[half + l][k];
+            sums[half + l] = sum;
+        }
+    }
 }
 
 // Largest pole magnitude of the cascade (roots of z² + a1·z + a2).
@@ -283,7 +460,8 @@ std::size_t ZeroPhaseFilter::settle_samples(double relative_tolerance) const {
     std::vector<double> h(std::min<std::size_t>(horizon, 10'000'000), 0.0);
     h[0] = 1.0;
     for (const auto& s : sections_) {
-        run_forward(s, h.data(), h.size(), 0.0, 0.0);
+        double z1 = 0.0, z2 = 0.0;
+        run_forward(s, h.data(), h.size(), z1, z2);
     }
     double peak = 0.0;
     for (double v : h)
@@ -324,11 +502,13 @@ void ZeroPhaseFilter::apply(std::span<const double> x, std::span<double> out) {
     const std::size_t total = work_.size();
     const double first = ext[0];
     for (std::size_t i = 0; i < sections_.size(); ++i) {
-        run_forward(sections_[i], ext, total, zi_[2 * i] * first, zi_[2 * i + 1] * first);
+        double z1 = zi_[2 * i] * first, z2 = zi_[2 * i + 1] * first;
+        run_forward(sections_[i], ext, total, z1, z2);
     }
     const double last = ext[total - 1];
     for (std::size_t i = 0; i < sections_.size(); ++i) {
-        run_backward(sections_[i], ext, total, zi_[2 * i] * last, zi_[2 * i + 1] * last);
+        double z1 = zi_[2 * i] * last, z2 = zi_[2 * i + 1] * last;
+        run_backward(sections_[i], ext, total, z1, z2);
     }
     std::copy(ext + pad_, ext + pad_ + n, out.begin());
 }
@@ -522,6 +702,236 @@ void ZeroPhaseFilter::apply_many(std::span<const std::span<const double>> inputs
                 out[row - from] = at(row, l);
             for (std::size_t row = std::max(common_end, from); row < from + out.size(); ++row)
                 out[row - from] = at(row, l);
+        }
+    }
+}
+
+void ZeroPhaseFilter::prepare_margin_maps(std::size_t margin) {
+    if (maps_.margin == margin)
+        return;
+    const std::size_t states = 2 * sections_.size();
+    const std::size_t pad = pad_;
+    // Each section in turn over ext in place, from its steady state for `level` as apply() starts a
+    // pass; returns the sections' final states.
+    const auto from_steady_state = [&](std::vector<double>& ext, double level, auto pass) {
+        std::vector<double> out(states);
+        for (std::size_t i = 0; i < sections_.size(); ++i) {
+            double z1 = zi_[2 * i] * level, z2 = zi_[2 * i + 1] * level;
+            pass(sections_[i], ext.data(), ext.size(), z1, z2);
+            out[2 * i] = z1;
+            out[2 * i + 1] = z2;
+        }
+        return out;
+    };
+    // apply()'s forward pass over the start of a window: the odd extension, then x = the margin.
+    const auto head_states = [&](std::span<const double> x) {
+        std::vector<double> ext(pad + margin);
+        for (std::size_t k = 1; k <= pad; ++k)
+            ext[pad - k] = 2.0 * x[0] - x[k];
+        std::copy(x.begin(), x.end(), ext.begin() + static_cast<std::ptrdiff_t>(pad));
+        return from_steady_state(ext, ext[0], run_forward);
+    };
+    // apply()'s passes over the end of a window from the forward state where the margin x
+    // starts: forward to the end of the odd extension, then backward down to x[0].
+    const auto tail_states = [&](std::span<const double> forward, std::span<const double> x) {
+        std::vector<double> ext(margin + pad);
+        std::copy(x.begin(), x.end(), ext.begin());
+        for (std::size_t k = 1; k <= pad; ++k)
+            ext[margin - 1 + k] = 2.0 * x[margin - 1] - x[margin - 1 - k];
+        for (std::size_t i = 0; i < sections_.size(); ++i) {
+            double z1 = forward[2 * i], z2 = forward[2 * i + 1];
+            run_forward(sections_[i], ext.data(), ext.size(), z1, z2);
+        }
+        return from_steady_state(ext, ext.back(), run_backward);
+    };
+    MarginMaps maps;
+    maps.margin = margin;
+    maps.head.resize(states * margin);
+    maps.tail_state.resize(states * states);
+    maps.tail_input.resize(states * margin);
+    std::vector<double> unit(margin, 0.0);
+    const std::vector<double> no_state(states, 0.0);
+    const std::vector<double> no_input(margin, 0.0);
+    for (std::size_t j = 0; j < margin; ++j) {
+        unit[j] = 1.0;
+        const auto head = head_states(unit);
+        const auto tail = tail_states(no_state, unit);
+        for (std::size_t i = 0; i < states; ++i) {
+            maps.head[i * margin + j] = head[i];
+            maps.tail_input[i * margin + j] = tail[i];
+        }
+        unit[j] = 0.0;
+    }
+    std::vector<double> unit_state(states, 0.0);
+    for (std::size_t j = 0; j < states; ++j) {
+        unit_state[j] = 1.0;
+        const auto tail = tail_states(unit_state, no_input);
+        for (std::size_t i = 0; i < states; ++i)
+            maps.tail_state[i * states + j] = tail[i];
+        unit_state[j] = 0.0;
+    }
+    maps_ = std::move(maps);
+}
+
+void ZeroPhaseFilter::apply_inside(std::span<const double> record, std::size_t margin,
+                                   std::span<const Stretch> stretches,
+                                   std::span<const std::span<double>> outputs) {
+    if (stretches.size() != outputs.size()) {
+        throw std::invalid_argument("zero-phase filter: " + std::to_string(stretches.size()) +
+                                    " stretches but " + std::to_string(outputs.size()) +
+                                    " outputs");
+    }
+    if (margin <= pad_) {
+        throw std::invalid_argument("zero-phase filter: a margin of " + std::to_string(margin) +
+                                    " samples is not longer than the " + std::to_string(pad_) +
+                                    "-sample edge padding");
+    }
+    for (std::size_t i = 0; i < stretches.size(); ++i) {
+        const Stretch& s = stretches[i];
+        if (s.begin >= s.end || s.begin < margin || s.end > record.size() ||
+            record.size() - s.end < margin) {
+            throw std::invalid_argument("zero-phase filter: stretch [" + std::to_string(s.begin) +
+                                        ", " + std::to_string(s.end) + ") is empty or its " +
+                                        std::to_string(margin) + "-sample margins leave the " +
+                                        std::to_string(record.size()) + "-sample record");
+        }
+        if (outputs[i].size() != s.end - s.begin) {
+            throw std::invalid_argument("zero-phase filter: output length " +
+                                        std::to_string(outputs[i].size()) + " differs from the " +
+                                        std::to_string(s.end - s.begin) + "-sample stretch");
+        }
+    }
+    prepare_margin_maps(margin);
+    const std::size_t states = 2 * sections_.size();
+    std::vector<double> forward_end(kLanes * states), backward_end(kLanes * states);
+    for (std::size_t i = 0; i < stretches.size(); i += kLanes) {
+        // Lanes past the last stretch repeat the group's first; their outputs are dropped.
+        const std::size_t count = std::min(kLanes, stretches.size() - i);
+        std::array<std::size_t, kLanes> begin{}, length{};
+        for (std::size_t l = 0; l < kLanes; ++l) {
+            const Stretch& s = stretches[i + (l < count ? l : 0)];
+            begin[l] = s.begin;
+            length[l] = s.end - s.begin;
+        }
+        const std::size_t rows = *std::max_element(length.begin(), length.end());
+        const std::size_t shortest = *std::min_element(length.begin(), length.end());
+        lanes_work_.resize(rows * kLanes);
+        double* buffer = lanes_work_.data();
+        const auto at = [buffer](std::size_t row, std::size_t lane) -> double& {
+            return buffer[row * kLanes + lane];
+        };
+        // Rows past the shortest stretch are copied in (the first section reads rows below it
+        // straight from the record); rows past a lane's own end repeat its last sample (finite;
+        // never used: the lane's states are taken at its end and set there on the way back).
+        for (std::size_t l = 0; l < kLanes; ++l) {
+            const double* x = record.data() + begin[l];
+            for (std::size_t k = shortest; k < length[l]; ++k)
+                at(k, l) = x[k];
+            for (std::size_t k = std::max(shortest, length[l]); k < rows; ++k)
+                at(k, l) = x[length[l] - 1];
+        }
+        // Distinct lane lengths, shortest first: where the forward passes stop to keep states.
+        std::array<std::size_t, kLanes> ends = length;
+        std::sort(ends.begin(), ends.end());
+        const auto ends_end = std::unique(ends.begin(), ends.end());
+        std::array<const double*, kLanes> src{};
+        for (std::size_t l = 0; l < kLanes; ++l)
+            src[l] = record.data() + begin[l];
+        std::array<const double*, kLanes> heads{}, tails{};
+        for (std::size_t l = 0; l < kLanes; ++l) {
+            heads[l] = record.data() + begin[l] - margin;
+            tails[l] = record.data() + begin[l] + length[l];
+        }
+        // Each lane's margins and first samples are requested from memory now, all at once: the
+        // passes below would otherwise wait on them lane after lane.
+        constexpr std::size_t kLineSamples = 8;
+        for (std::size_t l = 0; l < count; ++l) {
+            for (std::size_t k = 0; k < margin + std::min<std::size_t>(length[l], 64);
+                 k += kLineSamples)
+                __builtin_prefetch(heads[l] + k);
+            for (std::size_t k = 0; k < margin; k += kLineSamples)
+                __builtin_prefetch(tails[l] + k);
+        }
+        for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
+            LaneStates z1{}, z2{};
+            dot_lanes(&maps_.head[(2 * sec) * margin], heads, margin, z1);
+            dot_lanes(&maps_.head[(2 * sec + 1) * margin], heads, margin, z2);
+            std::size_t done = 0;
+            for (auto e = ends.begin(); e != ends_end; ++e) {
+                if (sec == 0 && done == 0)
+                    run_forward_gathered(sections_[sec], src, buffer, *e, z1, z2);
+                else
+                    run_interleaved(sections_[sec], &at(done, 0), *e - done, z1, z2, 1);
+                done = *e;
+                for (std::size_t l = 0; l < kLanes; ++l) {
+                    if (length[l] == done) {
+                        forward_end[l * states + 2 * sec] = z1[l];
+                        forward_end[l * states + 2 * sec + 1] = z2[l];
+                    }
+                }
+            }
+        }
+        for (std::size_t r = 0; r < states; ++r) {
+            LaneStates from_tail{};
+            dot_lanes(&maps_.tail_input[r * margin], tails, margin, from_tail);
+            for (std::size_t l = 0; l < kLanes; ++l)
+                backward_end[l * states + r] = from_tail[l];
+        }
+        for (std::size_t l = 0; l < kLanes; ++l) {
+            bool finite = true;
+            for (std::size_t r = 0; r < states; ++r) {
+                double state = backward_end[l * states + r];
+                for (std::size_t c = 0; c < states; ++c)
+                    state = std::fma(maps_.tail_state[r * states + c], forward_end[l * states + c],
+                                     state);
+                backward_end[l * states + r] = state;
+                finite =
+                    finite && std::isfinite(state) && std::isfinite(forward_end[l * states + r]);
+            }
+            if (!finite) {
+                // NaN and ±inf reach the states through the recursion and the maps.
+                const auto window = record.subspan(begin[l] - margin, length[l] + 2 * margin);
+                const auto bad = std::find_if(window.begin(), window.end(),
+                                              [](double v) { return !std::isfinite(v); });
+                throw std::invalid_argument(
+                    bad != window.end()
+                        ? "zero-phase filter: sample " +
+                              std::to_string(begin[l] - margin +
+                                             static_cast<std::size_t>(bad - window.begin())) +
+                              " is not finite"
+                        : "zero-phase filter: the filter overflowed on the stretch from sample " +
+                              std::to_string(begin[l]));
+            }
+        }
+        std::array<std::size_t, kLanes> order{};
+        for (std::size_t l = 0; l < kLanes; ++l)
+            order[l] = l;
+        std::stable_sort(order.begin(), order.end(),
+                         [&length](std::size_t a, std::size_t b) { return length[a] > length[b]; });
+        std::array<double*, kLanes> dst{};
+        const std::array<std::size_t, kLanes> first_row{};
+        for (std::size_t l = 0; l < count; ++l)
+            dst[l] = outputs[i + l].data();
+        for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
+            LaneStates z1{}, z2{};
+            std::size_t top = rows;  // rows [top, rows) are done
+            for (const std::size_t l : order) {
+                if (length[l] < top) {
+                    run_interleaved(sections_[sec], &at(top - 1, 0), top - length[l], z1, z2, -1);
+                    top = length[l];
+                }
+                z1[l] = backward_end[l * states + 2 * sec];
+                z2[l] = backward_end[l * states + 2 * sec + 1];
+            }
+            if (sec + 1 < sections_.size())
+                run_interleaved(sections_[sec], &at(top - 1, 0), top, z1, z2, -1);
+            else
+                run_backward_scattered(sections_[sec], buffer, top - 1, top, z1, z2, dst, first_row,
+                                       count);
+        }
+        for (std::size_t l = 0; l < count; ++l) {
+            for (std::size_t row = shortest; row < length[l]; ++row)
+                outputs[i + l][row] = at(row, l);
         }
     }
 }

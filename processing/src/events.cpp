@@ -2,10 +2,16 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace hoplab::processing {
 namespace {
@@ -101,29 +107,42 @@ struct Noise {
     std::size_t samples = 0;
 };
 
-// s1[l] += x[4j + l] and s2[l] += x[4j + l]² for j = 0 … groups − 1, in that order: per lane the
-// arithmetic of the scalar loop (no contraction into FMA: the AVX2 clone does not enable it).
-__attribute__((target_clones("avx2", "default"))) void add_groups_of_four(
-    const double* x, std::size_t groups, std::array<double, 4>& s1, std::array<double, 4>& s2) {
+// Lanes of the flight-noise sums: two vectors of four, so that two independent additions are in
+// flight per sum (the loop is bound by the latency of the additions).
+constexpr std::size_t kSumLanes = 8;
+using SumLanes = std::array<double, kSumLanes>;
+
+// s1[l] += x[8j + l] and s2[l] += x[8j + l]² for j = 0 … groups − 1, in that order.
+__attribute__((target_clones("avx2", "default"))) void add_groups_of_eight(const double* x,
+                                                                           std::size_t groups,
+                                                                           SumLanes& s1,
+                                                                           SumLanes& s2) {
     using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
-    Lanes4 sum, sq;
-    std::memcpy(&sum, s1.data(), sizeof sum);
-    std::memcpy(&sq, s2.data(), sizeof sq);
+    Lanes4 sum_a, sum_b, sq_a, sq_b;
+    std::memcpy(&sum_a, s1.data(), sizeof sum_a);
+    std::memcpy(&sum_b, s1.data() + 4, sizeof sum_b);
+    std::memcpy(&sq_a, s2.data(), sizeof sq_a);
+    std::memcpy(&sq_b, s2.data() + 4, sizeof sq_b);
     for (std::size_t j = 0; j < groups; ++j) {
-        Lanes4 v;
-        std::memcpy(&v, x + 4 * j, sizeof v);
-        sum += v;
-        sq += v * v;
+        Lanes4 a, b;
+        std::memcpy(&a, x + 8 * j, sizeof a);
+        std::memcpy(&b, x + 8 * j + 4, sizeof b);
+        sum_a += a;
+        sum_b += b;
+        sq_a += a * a;
+        sq_b += b * b;
     }
-    std::memcpy(s1.data(), &sum, sizeof sum);
-    std::memcpy(s2.data(), &sq, sizeof sq);
+    std::memcpy(s1.data(), &sum_a, sizeof sum_a);
+    std::memcpy(s1.data() + 4, &sum_b, sizeof sum_b);
+    std::memcpy(s2.data(), &sq_a, sizeof sq_a);
+    std::memcpy(s2.data() + 4, &sq_b, sizeof sq_b);
 }
 
 // Partial sums of the unloaded-plate level over one flight, [begin + margin, end − margin),
-// accumulated as the scan reaches the samples (METHODS §3: 20 ms in from each flight edge). Four
+// accumulated as the scan reaches the samples (METHODS §3: 20 ms in from each flight edge). Eight
 // lanes of sums, each added in increasing sample order, break the floating-point dependency chain;
-// the per-flight totals are ((s[0] + s[1]) + s[2]) + s[3], summed flight by flight, so the result
-// does not depend on how far the scan had got when a part was added.
+// the per-flight totals add the lanes in order, flight by flight, so the result does not depend on
+// how far the scan had got when a part was added.
 class FlightSums {
   public:
     // Starts a flight whose first sample is `begin`; samples before from_ are never added.
@@ -134,13 +153,13 @@ class FlightSums {
         next_ = from_;
     }
 
-    // Adds the groups of four samples that lie wholly before `safe_end` (a bound below which every
-    // sample belongs to the flight's interior).
+    // Adds the groups of eight samples that lie wholly before `safe_end` (a bound below which
+    // every sample belongs to the flight's interior).
     void advance(std::span<const double> f, std::size_t safe_end) {
-        if (next_ + 4 <= safe_end) {
-            const std::size_t groups = (safe_end - next_) / 4;
-            add_groups_of_four(f.data() + next_, groups, s1_, s2_);
-            next_ += 4 * groups;
+        if (next_ + kSumLanes <= safe_end) {
+            const std::size_t groups = (safe_end - next_) / kSumLanes;
+            add_groups_of_eight(f.data() + next_, groups, s1_, s2_);
+            next_ += kSumLanes * groups;
         }
     }
 
@@ -153,49 +172,115 @@ class FlightSums {
             s1_[0] += f[k];
             s2_[0] += f[k] * f[k];
         }
-        totals.sum += s1_[0] + s1_[1] + s1_[2] + s1_[3];
-        totals.sq += s2_[0] + s2_[1] + s2_[2] + s2_[3];
+        double sum = 0, sq = 0;
+        for (std::size_t l = 0; l < kSumLanes; ++l) {
+            sum += s1_[l];
+            sq += s2_[l];
+        }
+        totals.sum += sum;
+        totals.sq += sq;
         totals.samples += stop - from_;
     }
 
   private:
-    std::array<double, 4> s1_{}, s2_{};
+    SumLanes s1_{}, s2_{};
     std::size_t from_ = 0, next_ = 0;
 };
 
 // Samples per summary group of the scan, and groups per chunk: a chunk (16 KB) is summarised while
-// it stays in the L1 cache, then walked group by group.
+// it stays in the L1 cache, then walked from flagged group to flagged group.
 constexpr std::size_t kGroup = 16;
 constexpr std::size_t kChunkGroups = 128;
 constexpr std::size_t kChunk = kGroup * kChunkGroups;
+constexpr std::size_t kChunkWords = kChunkGroups / 64;
 
-// Minimum and maximum of each full group of kGroup samples of x (x.size() a multiple of kGroup,
-// at most kChunk), and whether every sample is finite (v − v is 0 for finite v, NaN otherwise;
-// independent vector sums of it, no early exit).
-__attribute__((target_clones("avx2", "default"))) bool summarise_chunk(
-    const double* x, std::size_t groups, std::array<double, kChunkGroups>& low,
-    std::array<double, kChunkGroups>& high) {
-    using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
-    Lanes4 finite_sum{};
+// One bit per group of a chunk (bit g % 64 of word g / 64).
+using GroupBits = std::array<std::uint64_t, kChunkWords>;
+
+// The groups of a chunk in which the Schmitt trigger can fire: `below` has the groups holding a
+// sample < off_n (a contact can end there), `above` those holding a sample ≥ on_n (a contact can
+// start there). A group outside both masks cannot change the state, whichever it is.
+struct ChunkSummary {
+    GroupBits below{}, above{};
+};
+
+// Summarises the first `groups` full groups of x (at most kChunkGroups) and returns whether every
+// sample is finite. The finite test sums the samples of each group: a NaN or an infinity makes a
+// sum non-finite, and so could finite samples near ±1.8e308 overflowing, which the caller rules
+// out with an exact check before it reports anything.
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) bool summarise_chunk_avx2(const double* x, std::size_t groups,
+                                                          double on_n, double off_n,
+                                                          ChunkSummary& out) {
+    const __m256d on = _mm256_set1_pd(on_n);
+    const __m256d off = _mm256_set1_pd(off_n);
+    __m256d sums = _mm256_setzero_pd();
+    out = ChunkSummary{};
     for (std::size_t g = 0; g < groups; ++g) {
-        // Loaded straight into vector registers (a std::array of vectors goes through the stack).
-        Lanes4 v0, v1, v2, v3;
-        std::memcpy(&v0, x + g * kGroup, sizeof v0);
-        std::memcpy(&v1, x + g * kGroup + 4, sizeof v1);
-        std::memcpy(&v2, x + g * kGroup + 8, sizeof v2);
-        std::memcpy(&v3, x + g * kGroup + 12, sizeof v3);
-        const Lanes4 lo01 = v0 < v1 ? v0 : v1;
-        const Lanes4 lo23 = v2 < v3 ? v2 : v3;
-        const Lanes4 hi01 = v0 > v1 ? v0 : v1;
-        const Lanes4 hi23 = v2 > v3 ? v2 : v3;
-        const Lanes4 lo = lo01 < lo23 ? lo01 : lo23;
-        const Lanes4 hi = hi01 > hi23 ? hi01 : hi23;
-        finite_sum += (v0 - v0) + (v1 - v1) + (v2 - v2) + (v3 - v3);
-        low[g] = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
-        high[g] = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+        const double* p = x + g * kGroup;
+        _mm_prefetch(reinterpret_cast<const char*>(p + 8 * kGroup), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(p + 8 * kGroup + 8), _MM_HINT_T0);
+        const __m256d v0 = _mm256_loadu_pd(p);
+        const __m256d v1 = _mm256_loadu_pd(p + 4);
+        const __m256d v2 = _mm256_loadu_pd(p + 8);
+        const __m256d v3 = _mm256_loadu_pd(p + 12);
+        // Per lane, the smallest and largest of the group's samples in that lane (a NaN may be
+        // dropped here; the sums catch it).
+        const __m256d low = _mm256_min_pd(_mm256_min_pd(v0, v1), _mm256_min_pd(v2, v3));
+        const __m256d high = _mm256_max_pd(_mm256_max_pd(v0, v1), _mm256_max_pd(v2, v3));
+        sums = _mm256_add_pd(sums, _mm256_add_pd(_mm256_add_pd(v0, v1), _mm256_add_pd(v2, v3)));
+        const auto below = static_cast<std::uint64_t>(
+            _mm256_movemask_pd(_mm256_cmp_pd(low, off, _CMP_LT_OQ)) != 0);
+        const auto above = static_cast<std::uint64_t>(
+            _mm256_movemask_pd(_mm256_cmp_pd(high, on, _CMP_GE_OQ)) != 0);
+        out.below[g / 64] |= below << (g % 64);
+        out.above[g / 64] |= above << (g % 64);
     }
-    return finite_sum[0] == 0.0 && finite_sum[1] == 0.0 && finite_sum[2] == 0.0 &&
-           finite_sum[3] == 0.0;
+    const __m256d finite = _mm256_sub_pd(sums, sums);
+    return _mm256_movemask_pd(_mm256_cmp_pd(finite, finite, _CMP_UNORD_Q)) == 0;
+}
+#endif
+
+bool summarise_chunk_portable(const double* x, std::size_t groups, double on_n, double off_n,
+                              ChunkSummary& out) {
+    double sum = 0.0;
+    out = ChunkSummary{};
+    for (std::size_t g = 0; g < groups; ++g) {
+        bool below = false, above = false;
+        for (std::size_t j = 0; j < kGroup; ++j) {
+            const double v = x[g * kGroup + j];
+            below |= v < off_n;
+            above |= v >= on_n;
+            sum += v;
+        }
+        const std::uint64_t bit = std::uint64_t{1} << (g % 64);
+        if (below)
+            out.below[g / 64] |= bit;
+        if (above)
+            out.above[g / 64] |= bit;
+    }
+    return std::isfinite(sum);
+}
+
+bool summarise_chunk(const double* x, std::size_t groups, double on_n, double off_n,
+                     ChunkSummary& out) {
+#if defined(__x86_64__)
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2)
+        return summarise_chunk_avx2(x, groups, on_n, off_n, out);
+#endif
+    return summarise_chunk_portable(x, groups, on_n, off_n, out);
+}
+
+// The first group at or after `from` whose bit is set, else kChunkGroups.
+std::size_t next_flagged(const GroupBits& bits, std::size_t from) {
+    for (std::size_t w = from / 64; w < kChunkWords; ++w) {
+        const std::uint64_t word =
+            w == from / 64 ? bits[w] & (~std::uint64_t{0} << (from % 64)) : bits[w];
+        if (word != 0)
+            return w * 64 + static_cast<std::size_t>(std::countr_zero(word));
+    }
+    return kChunkGroups;
 }
 
 [[noreturn]] void throw_non_finite(std::span<const double> f, std::size_t from) {
@@ -206,9 +291,9 @@ __attribute__((target_clones("avx2", "default"))) bool summarise_chunk(
 }
 
 // The first detection at the threshold floor, in one pass over the record in L1-sized chunks:
-// finite check, the Schmitt trigger's raw runs (groups of kGroup samples whose minimum or maximum
-// rules out a crossing are skipped), and the flight-noise sums of the flights that step 2 of the
-// debouncing will keep, taken while the samples are in cache. The flight bookkeeping follows
+// finite check, the Schmitt trigger's raw runs (only the groups of kGroup samples that ChunkSummary
+// flags for the current state are scanned), and the flight-noise sums of the flights that step 2 of
+// the debouncing will keep, taken while the samples are in cache. The flight bookkeeping follows
 // debounce(): contacts shorter than min_contact merge into the flight around them, and an
 // interior flight (not the first or last run) shorter than min_flight becomes contact and adds
 // nothing.
@@ -247,20 +332,22 @@ FirstDetection scan_at_floor(std::span<const double> f, double on_n, double off_
             flight_begin = 0;
         }
     };
-    std::array<double, kChunkGroups> low{}, high{};
+    ChunkSummary summary;
     for (std::size_t chunk = 0; chunk < n; chunk += kChunk) {
         const std::size_t size = std::min(kChunk, n - chunk);
         const std::size_t groups = size / kGroup;
-        if (!summarise_chunk(f.data() + chunk, groups, low, high))
-            throw_non_finite(f, chunk);
+        if (!summarise_chunk(f.data() + chunk, groups, on_n, off_n, summary)) {
+            for (std::size_t k = chunk; k < chunk + groups * kGroup; ++k) {
+                if (!std::isfinite(f[k]))
+                    throw_non_finite(f, k);
+            }
+        }
         for (std::size_t k = chunk + groups * kGroup; k < chunk + size; ++k) {
             if (!std::isfinite(f[k]))
                 throw_non_finite(f, k);
         }
         const std::size_t stop = chunk + size;
-        // Samples [k, end) are scanned for the sample that ends the current run; a group is
-        // skipped when its minimum (in contact) or maximum (in flight) shows that none of its
-        // samples can.
+        // Samples [k, end) are scanned for the sample that ends the current run.
         std::size_t k = chunk;
         const auto scan = [&](std::size_t end) {
             for (;;) {
@@ -277,12 +364,14 @@ FirstDetection scan_at_floor(std::span<const double> f, double on_n, double off_
                 run_begin = k;
             }
         };
-        for (std::size_t g = 0; g < groups; ++g) {
-            const std::size_t group_end = chunk + (g + 1) * kGroup;
-            if (contact ? low[g] < off_n : high[g] >= on_n)
-                scan(group_end);
-            k = group_end;
+        // Only the groups flagged for the current state are scanned; a crossing inside a group
+        // switches the state, and the search goes on from that group in the other mask.
+        for (std::size_t g = next_flagged(contact ? summary.below : summary.above, 0); g < groups;
+             g = next_flagged(contact ? summary.below : summary.above, g + 1)) {
+            k = std::max(k, chunk + g * kGroup);
+            scan(chunk + (g + 1) * kGroup);
         }
+        k = std::max(k, chunk + groups * kGroup);
         scan(stop);
         if (in_flight)
             sums.advance(f, (contact ? run_begin : stop) > margin

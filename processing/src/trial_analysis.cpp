@@ -128,55 +128,97 @@ struct Peak {
 // and the trapezoid's partial sums keep the order of the four-way scalar loop they replaced.
 using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
 
-// Largest value of a non-empty span of finite values.
-__attribute__((target_clones("avx2", "default"))) double largest(std::span<const double> y) {
-    Lanes4 top = {y[0], y[0], y[0], y[0]};
+using Index4 = long long __attribute__((vector_size(4 * sizeof(long long))));
+
+// Index of the first sample holding the largest value of a non-empty span of finite values. Two
+// sets of four lanes (samples 8j … 8j + 3 and 8j + 4 … 8j + 7) each keep their first maximum (a
+// later sample replaces it only when strictly larger); then the lanes' maxima are compared, the
+// earliest index winning a tie. Two sets halve the dependency chain of the running maxima.
+__attribute__((target_clones("avx2", "default"))) std::size_t first_largest(
+    std::span<const double> y) {
+    Lanes4 top_a = {y[0], y[0], y[0], y[0]}, top_b = top_a;
+    Index4 at_a = {0, 0, 0, 0}, at_b = at_a;
+    Index4 index_a = {0, 1, 2, 3}, index_b = {4, 5, 6, 7};
+    constexpr Index4 kStep = {8, 8, 8, 8};
     std::size_t k = 0;
-    for (; k + 4 <= y.size(); k += 4) {
-        Lanes4 v;
-        std::memcpy(&v, y.data() + k, sizeof v);
-        top = top < v ? v : top;
+    for (; k + 8 <= y.size(); k += 8) {
+        Lanes4 a, b;
+        std::memcpy(&a, y.data() + k, sizeof a);
+        std::memcpy(&b, y.data() + k + 4, sizeof b);
+        const Index4 larger_a = a > top_a;
+        const Index4 larger_b = b > top_b;
+        top_a = larger_a ? a : top_a;
+        top_b = larger_b ? b : top_b;
+        at_a = larger_a ? index_a : at_a;
+        at_b = larger_b ? index_b : at_b;
+        index_a += kStep;
+        index_b += kStep;
     }
-    double result = std::max(std::max(top[0], top[1]), std::max(top[2], top[3]));
-    for (; k < y.size(); ++k)
-        result = std::max(result, y[k]);
-    return result;
+    std::size_t best = static_cast<std::size_t>(at_a[0]);
+    double best_value = top_a[0];
+    const auto consider = [&](double value, long long at) {
+        const auto index = static_cast<std::size_t>(at);
+        if (value > best_value || (value == best_value && index < best)) {
+            best = index;
+            best_value = value;
+        }
+    };
+    for (int l = 0; l < 4; ++l) {
+        consider(top_a[l], at_a[l]);
+        consider(top_b[l], at_b[l]);
+    }
+    for (; k < y.size(); ++k) {
+        if (y[k] > best_value) {
+            best = k;
+            best_value = y[k];
+        }
+    }
+    return best;
 }
 
-// Largest forward difference y[k+1] − y[k] of a span of at least two finite values.
+// Largest forward difference y[k+1] − y[k] of a span of at least two finite values (maxima are
+// exact in any order; two vectors of running maxima).
 __attribute__((target_clones("avx2", "default"))) double largest_step(std::span<const double> y) {
     const double first = y[1] - y[0];
-    Lanes4 top = {first, first, first, first};
+    Lanes4 top_a = {first, first, first, first}, top_b = top_a;
     std::size_t k = 0;
-    for (; k + 5 <= y.size(); k += 4) {
-        Lanes4 next, here;
-        std::memcpy(&next, y.data() + k + 1, sizeof next);
-        std::memcpy(&here, y.data() + k, sizeof here);
-        const Lanes4 step = next - here;
-        top = top < step ? step : top;
+    for (; k + 9 <= y.size(); k += 8) {
+        Lanes4 next_a, here_a, next_b, here_b;
+        std::memcpy(&next_a, y.data() + k + 1, sizeof next_a);
+        std::memcpy(&here_a, y.data() + k, sizeof here_a);
+        std::memcpy(&next_b, y.data() + k + 5, sizeof next_b);
+        std::memcpy(&here_b, y.data() + k + 4, sizeof here_b);
+        const Lanes4 step_a = next_a - here_a;
+        const Lanes4 step_b = next_b - here_b;
+        top_a = top_a < step_a ? step_a : top_a;
+        top_b = top_b < step_b ? step_b : top_b;
     }
+    const Lanes4 top = top_a < top_b ? top_b : top_a;
     double result = std::max(std::max(top[0], top[1]), std::max(top[2], top[3]));
     for (; k + 1 < y.size(); ++k)
         result = std::max(result, y[k + 1] - y[k]);
     return result;
 }
 
-// Σ (f[k−1] + f[k]) over k in (begin, end), N: four partial sums over k = begin + 1 + 4j + l, the
-// remainder added to the first, then ((s0 + s1) + s2) + s3.
+// Σ (f[k−1] + f[k]) over k in (begin, end), N, as 2 Σ f[begin, end) − f[begin] − f[end − 1]:
+// one load per sample, two vectors of partial sums (end > begin).
 __attribute__((target_clones("avx2", "default"))) double trapezoid_sum(std::span<const double> f,
                                                                        std::size_t begin,
                                                                        std::size_t end) {
-    Lanes4 partial{};
-    std::size_t k = begin + 1;
-    for (; k + 4 <= end; k += 4) {
-        Lanes4 before, here;
-        std::memcpy(&before, f.data() + k - 1, sizeof before);
-        std::memcpy(&here, f.data() + k, sizeof here);
-        partial += before + here;
+    Lanes4 partial_a{}, partial_b{};
+    std::size_t k = begin;
+    for (; k + 8 <= end; k += 8) {
+        Lanes4 a, b;
+        std::memcpy(&a, f.data() + k, sizeof a);
+        std::memcpy(&b, f.data() + k + 4, sizeof b);
+        partial_a += a;
+        partial_b += b;
     }
+    const Lanes4 partial = partial_a + partial_b;
+    double sum = (partial[0] + partial[1]) + (partial[2] + partial[3]);
     for (; k < end; ++k)
-        partial[0] += f[k - 1] + f[k];
-    return partial[0] + partial[1] + partial[2] + partial[3];
+        sum += f[k];
+    return 2.0 * sum - f[begin] - f[end - 1];
 }
 
 // First k in [from, end) with y[k] > y[k−1] and y[k] ≥ y[k+1] (a local maximum), else end.
@@ -277,13 +319,24 @@ class WindowedFilter {
         std::stable_sort(order.begin(), order.end(), [&runs](std::size_t a, std::size_t b) {
             return runs[a].end - runs[a].begin < runs[b].end - runs[b].begin;
         });
+        // Runs whose margins lie inside the record skip the recursion over the margins
+        // (apply_inside); those near the record's ends are filtered as whole windows, with the
+        // record's own edge handling (apply_many keeping the run's samples).
+        const auto inside = [&](std::size_t i) {
+            return runs[i].begin >= margin_ && f.size() - runs[i].end >= margin_;
+        };
+        const auto first_near_edge = std::stable_partition(order.begin(), order.end(), inside);
+        const auto inside_count = static_cast<std::size_t>(first_near_edge - order.begin());
         constexpr std::size_t kGroup = 16;
-        // Only the run's own samples of each filtered window are kept (see apply_many).
+        std::array<ZeroPhaseFilter::Stretch, kGroup> stretches;
         std::array<std::span<const double>, kGroup> inputs;
         std::array<std::size_t, kGroup> keep_from{};
         std::array<std::span<double>, kGroup> outputs;
-        for (std::size_t g = 0; g < order.size(); g += kGroup) {
-            const std::size_t count = std::min(kGroup, order.size() - g);
+        for (std::size_t g = 0; g < order.size();) {
+            // A group never mixes the two kinds.
+            const std::size_t group_end =
+                std::min(g + kGroup, g < inside_count ? inside_count : order.size());
+            const std::size_t count = group_end - g;
             std::size_t total = 0;
             for (std::size_t j = 0; j < count; ++j)
                 total += runs[order[g + j]].end - runs[order[g + j]].begin;
@@ -292,21 +345,26 @@ class WindowedFilter {
             for (std::size_t j = 0; j < count; ++j) {
                 const Run& r = runs[order[g + j]];
                 const auto [lo, hi] = window(f.size(), r.begin, r.end);
+                stretches[j] = ZeroPhaseFilter::Stretch{r.begin, r.end};
                 inputs[j] = f.subspan(lo, hi - lo);
                 keep_from[j] = r.begin - lo;
                 outputs[j] = std::span<double>(values_).subspan(at, r.end - r.begin);
                 at += r.end - r.begin;
             }
-            filter_.apply_many(std::span(inputs).first(count), std::span(keep_from).first(count),
-                               std::span(outputs).first(count));
+            if (g < inside_count) {
+                filter_.apply_inside(f, margin_, std::span(stretches).first(count),
+                                     std::span(outputs).first(count));
+            } else {
+                filter_.apply_many(std::span(inputs).first(count),
+                                   std::span(keep_from).first(count),
+                                   std::span(outputs).first(count));
+            }
             for (std::size_t j = 0; j < count; ++j) {
                 visit(order[g + j]);
                 const Run& r = runs[order[g + j]];
                 const double* y = outputs[j].data();
                 const std::size_t len = r.end - r.begin;
-                // The first sample holding the maximum.
-                const double top = largest(std::span<const double>(y, len));
-                const auto local = static_cast<std::size_t>(std::find(y, y + len, top) - y);
+                const std::size_t local = first_largest(std::span<const double>(y, len));
                 Peak p{y[local], r.begin + local, std::nullopt, std::nullopt};
                 if (local > 0) {
                     p.max_slope_n_per_s = largest_step(std::span<const double>(y, local + 1)) * fs;
@@ -321,6 +379,7 @@ class WindowedFilter {
                 }
                 result[order[g + j]] = p;
             }
+            g = group_end;
         }
     }
     [[nodiscard]] std::span<const double> values() const { return values_; }

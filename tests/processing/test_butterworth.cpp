@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <numbers>
 #include <random>
@@ -357,6 +358,100 @@ TEST(ZeroPhaseFilterMany, RefusesNonFiniteSamplesNamingTheSample) {
                           "zero-phase filter: sample " + std::to_string(at) + " is not finite");
             }
             EXPECT_THROW(filter.apply_many(inputs, outputs), std::invalid_argument);
+        }
+    }
+}
+
+// Stretches of a pseudo-random record with `margin` samples of record on each side, lengths from
+// one sample to a few thousand, more than one group of sixteen.
+std::vector<ZeroPhaseFilter::Stretch> make_stretches(std::size_t count, std::size_t record_size,
+                                                     std::size_t margin) {
+    std::mt19937_64 rng(4242);
+    std::uniform_int_distribution<std::size_t> length_of(1, 2500);
+    std::vector<ZeroPhaseFilter::Stretch> stretches;
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t length = i == 0 ? 1 : length_of(rng);
+        std::uniform_int_distribution<std::size_t> begin_of(margin, record_size - margin - length);
+        const std::size_t begin = begin_of(rng);
+        stretches.push_back({begin, begin + length});
+    }
+    // One stretch touching each end's margin exactly.
+    stretches.push_back({margin, margin + 300});
+    stretches.push_back({record_size - margin - 300, record_size - margin});
+    return stretches;
+}
+
+TEST(ZeroPhaseFilterInside, EqualsApplyOnTheWindowsToRounding) {
+    // The margins' effect enters through linear maps instead of the recursion: the results differ
+    // from apply() on [begin − margin, end + margin) only by rounding. The bound, 1e-13 of the
+    // record's largest magnitude, is a few hundred units in the last place: far below any metric's
+    // resolution, and far above what a wrong map would give (a missing margin term is ~1e-2).
+    const auto w = make_windows(1, 20);
+    const double scale = 800.0 + 5 * 50.0;
+    for (const int order : {2, 4}) {
+        ZeroPhaseFilter inside(butterworth_lowpass(order, 50, 1000));
+        ZeroPhaseFilter one(butterworth_lowpass(order, 50, 1000));
+        for (const std::size_t margin : {std::size_t{96}, std::size_t{40}}) {
+            const auto stretches = make_stretches(37, w.record.size(), margin);
+            std::vector<std::vector<double>> results;
+            std::vector<std::span<double>> outputs;
+            for (const auto& s : stretches)
+                results.emplace_back(s.end - s.begin);
+            for (auto& r : results)
+                outputs.emplace_back(r);
+            inside.apply_inside(w.record, margin, stretches, outputs);
+            double worst = 0.0;
+            for (std::size_t i = 0; i < stretches.size(); ++i) {
+                const auto& s = stretches[i];
+                const auto whole = one.apply(std::span<const double>(w.record).subspan(
+                    s.begin - margin, s.end - s.begin + 2 * margin));
+                for (std::size_t k = 0; k < results[i].size(); ++k)
+                    worst = std::max(worst, std::abs(results[i][k] - whole[margin + k]) / scale);
+            }
+            std::cout << "order " << order << ", margin " << margin << ": worst difference "
+                      << worst << " of the record's scale\n";
+            EXPECT_LT(worst, 1e-13) << "order " << order << ", margin " << margin;
+        }
+    }
+}
+
+TEST(ZeroPhaseFilterInside, RefusesBadStretchesAndNonFiniteSamplesNamingTheSample) {
+    ZeroPhaseFilter filter(butterworth_lowpass(2, 50, 1000));
+    std::vector<double> record(1000, 5.0);
+    std::vector<double> out(100), out99(99);
+    const std::vector<std::span<double>> one_output{out}, short_output{out99};
+    const auto refuses = [&](std::size_t margin, ZeroPhaseFilter::Stretch s,
+                             const std::vector<std::span<double>>& outputs) {
+        const std::vector<ZeroPhaseFilter::Stretch> stretches{s};
+        EXPECT_THROW(filter.apply_inside(record, margin, stretches, outputs), std::invalid_argument)
+            << "[" << s.begin << ", " << s.end << ") with margin " << margin;
+    };
+    refuses(filter.pad_samples(), {200, 300}, one_output);  // margin not longer than the pad
+    refuses(96, {95, 195}, one_output);                     // margin before leaves the record
+    refuses(96, {805, 905}, one_output);                    // margin after leaves the record
+    refuses(96, {300, 300}, {std::span<double>()});         // empty
+    refuses(96, {300, 400}, short_output);                  // output of the wrong length
+    const std::vector<ZeroPhaseFilter::Stretch> two{{300, 400}, {500, 600}};
+    EXPECT_THROW(filter.apply_inside(record, 96, two, one_output), std::invalid_argument);
+    // The limits themselves are accepted.
+    const std::vector<ZeroPhaseFilter::Stretch> edges{{96, 196}};
+    EXPECT_NO_THROW(filter.apply_inside(record, 96, edges, one_output));
+    const std::vector<ZeroPhaseFilter::Stretch> last{{804, 904}};
+    EXPECT_NO_THROW(filter.apply_inside(record, 96, last, one_output));
+
+    // A NaN or an infinity in the margin before, the stretch or the margin after is named.
+    const std::vector<ZeroPhaseFilter::Stretch> stretch{{400, 500}};
+    for (const std::size_t at : {std::size_t{304}, std::size_t{450}, std::size_t{595}}) {
+        for (const double bad : {std::nan(""), std::numeric_limits<double>::infinity()}) {
+            record.assign(1000, 5.0);
+            record[at] = bad;
+            try {
+                filter.apply_inside(record, 96, stretch, one_output);
+                FAIL() << bad << " at sample " << at << " was accepted";
+            } catch (const std::invalid_argument& error) {
+                EXPECT_EQ(std::string(error.what()),
+                          "zero-phase filter: sample " + std::to_string(at) + " is not finite");
+            }
         }
     }
 }
