@@ -604,6 +604,7 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
     };
 
     std::vector<std::size_t> peak_runs;
+    peak_runs.reserve(runs.size() / 2 + 1);  // runs alternate between contact and flight
     std::vector<bool> run_saturated(runs.size(), false);
     for (std::size_t i = 0; i < runs.size(); ++i) {
         if (!runs[i].contact)
@@ -712,7 +713,7 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
                 if (c.saturated)
                     flag("saturation: contact " + std::to_string(c.index) +
                          " reaches the plate limit");
-                out.contacts.push_back(c);
+                out.contacts.push_back(std::move(c));
                 if (!first_contact_run)
                     first_contact_run = i;
             } else if (!out.initial_push_off) {
@@ -944,6 +945,8 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
     auto& s = out.summary;
     s.contacts = static_cast<int>(out.contacts.size());
     std::vector<double> times, peaks, flights, heights, rsis;
+    for (auto* values : {&times, &peaks, &flights, &heights, &rsis})
+        values->reserve(out.contacts.size());
     for (const auto& c : out.contacts) {
         times.push_back(c.contact_time_s);
         if (c.peak_force_N)
