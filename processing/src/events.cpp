@@ -216,6 +216,8 @@ __attribute__((target("avx2"))) bool summarise_chunk_avx2(const double* x, std::
     const __m256d off = _mm256_set1_pd(off_n);
     __m256d sums = _mm256_setzero_pd();
     out = ChunkSummary{};
+    // The bits of the current word are gathered in registers and stored once per word.
+    std::uint64_t below_bits = 0, above_bits = 0;
     for (std::size_t g = 0; g < groups; ++g) {
         const double* p = x + g * kGroup;
         _mm_prefetch(reinterpret_cast<const char*>(p + 8 * kGroup), _MM_HINT_T0);
@@ -233,8 +235,13 @@ __attribute__((target("avx2"))) bool summarise_chunk_avx2(const double* x, std::
             _mm256_movemask_pd(_mm256_cmp_pd(low, off, _CMP_LT_OQ)) != 0);
         const auto above = static_cast<std::uint64_t>(
             _mm256_movemask_pd(_mm256_cmp_pd(high, on, _CMP_GE_OQ)) != 0);
-        out.below[g / 64] |= below << (g % 64);
-        out.above[g / 64] |= above << (g % 64);
+        below_bits |= below << (g % 64);
+        above_bits |= above << (g % 64);
+        if (g % 64 == 63 || g + 1 == groups) {
+            out.below[g / 64] = below_bits;
+            out.above[g / 64] = above_bits;
+            below_bits = above_bits = 0;
+        }
     }
     const __m256d finite = _mm256_sub_pd(sums, sums);
     return _mm256_movemask_pd(_mm256_cmp_pd(finite, finite, _CMP_UNORD_Q)) == 0;
