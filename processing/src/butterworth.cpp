@@ -80,16 +80,22 @@ __attribute__((target_clones("fma", "default"))) void run_forward(const Biquad s
                                                                   std::size_t n, double& z1,
                                                                   double& z2) {
     const SectionStep step(s);
+    double state1 = z1, state2 = z2;  // in registers: z1 and z2 could alias x
     for (std::size_t k = 0; k < n; ++k)
-        x[k] = step(x[k], z1, z2);
+        x[k] = step(x[k], state1, state2);
+    z1 = state1;
+    z2 = state2;
 }
 
 __attribute__((target_clones("fma", "default"))) void run_backward(const Biquad s, double* x,
                                                                    std::size_t n, double& z1,
                                                                    double& z2) {
     const SectionStep step(s);
+    double state1 = z1, state2 = z2;
     for (std::size_t k = n; k-- > 0;)
-        x[k] = step(x[k], z1, z2);
+        x[k] = step(x[k], state1, state2);
+    z1 = state1;
+    z2 = state2;
 }
 
 // Signals filtered side by side by apply_many: their recursions are independent, so a group this
