@@ -55,7 +55,7 @@ void check_sections(std::span<const Biquad> sections) {
 }
 
 // One step of a section in transposed direct form II. Every filter path of this file (apply,
-// apply_many's interleaved kernels, settle_samples) runs exactly these three fused multiply-adds
+// apply_many's interleaved kernels, settle_samples) runs exactly these four fused multiply-adds
 // and one multiply, so a window filtered by apply_many equals the same signal filtered by apply
 // bit for bit. The FMAs are correctly rounded wherever they run (hardware FMA in the kernels
 // chosen at run time; std::fma, exact in software, elsewhere).

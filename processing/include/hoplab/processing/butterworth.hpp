@@ -60,10 +60,10 @@ class ZeroPhaseFilter {
 
     // Filters many independent signals; outputs[i] equals apply(inputs[i]) exactly (same
     // arithmetic). Groups of sixteen signals run interleaved sample by sample, four per vector
-    // (AVX2 when the CPU has it, chosen at run time), which hides the latency of the recursive
-    // filter; a group costs its longest signal, so similar lengths should be passed together. Same
-    // preconditions and exceptions as apply() for each pair; inputs.size() must equal
-    // outputs.size().
+    // (AVX2 and FMA when the CPU has them, chosen at run time), which hides the latency of the
+    // recursive filter; a group costs its longest signal, so similar lengths should be passed
+    // together. Same preconditions and exceptions as apply() for each pair; inputs.size() must
+    // equal outputs.size().
     void apply_many(std::span<const std::span<const double>> inputs,
                     std::span<const std::span<double>> outputs);
 
