@@ -9,7 +9,8 @@ namespace hoplab::acquisition {
 DeviceLink::DeviceLink(SessionController& controller, std::string peer, Transport transport)
     : controller_(controller), peer_(std::move(peer)), transport_(transport) {}
 
-std::optional<std::string> DeviceLink::handle(wire::DecodeResult&& result) {
+std::optional<std::string> DeviceLink::handle(wire::DecodeResult&& result,
+                                              std::int64_t received_ns) {
     if (auto* error = std::get_if<wire::DecodeError>(&result)) {
         garbage_bytes_ += error->bytes_discarded;
         spdlog::warn("{}: {}", peer_, error->reason);
@@ -47,7 +48,7 @@ std::optional<std::string> DeviceLink::handle(wire::DecodeResult&& result) {
     }
     const std::size_t device = bound->second.device;
     if (auto* data = std::get_if<wire::DataBlock>(&message.body)) {
-        controller_.on_data(device, message.seq, std::move(*data));
+        controller_.on_data(device, message.seq, std::move(*data), received_ns);
     } else if (auto* status = std::get_if<wire::Status>(&message.body)) {
         controller_.on_status(device, message.seq, *status);
     } else if (std::holds_alternative<wire::Bye>(message.body)) {

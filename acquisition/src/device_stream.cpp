@@ -9,7 +9,27 @@
 namespace hoplab::acquisition {
 
 DeviceStream::DeviceStream(std::size_t index, DeviceConfig config)
-    : index_(index), config_(std::move(config)) {}
+    : index_(index), config_(std::move(config)) {
+    derive_live_fz();
+}
+
+void DeviceStream::set_calibration(calibration::PlateCalibration calibration) {
+    config_.calibration = std::move(calibration);
+    derive_live_fz();
+}
+
+void DeviceStream::derive_live_fz() {
+    const auto& plate = config_.calibration;
+    channels_ = plate.channel_count();
+    std::vector<double> raw(channels_, 0.0);
+    fz_at_zero_n_ = plate.to_wrench(raw).fz_n;
+    fz_per_raw_.assign(channels_, 0.0);
+    for (std::size_t c = 0; c < channels_; ++c) {
+        raw[c] = 1.0;
+        fz_per_raw_[c] = plate.to_wrench(raw).fz_n - fz_at_zero_n_;
+        raw[c] = 0.0;
+    }
+}
 
 std::optional<std::string> DeviceStream::on_hello(const wire::Hello& hello,
                                                   const std::string& peer) {
@@ -42,7 +62,6 @@ std::optional<std::string> DeviceStream::on_hello(const wire::Hello& hello,
         1, static_cast<std::size_t>(std::lround(hello.rate_hz / kLiveBinRateHz)));
     bin_fill_ = 0;
     pending_ = LiveBins{};
-    raw_sample_.resize(channels);
     return std::nullopt;
 }
 
@@ -115,20 +134,37 @@ void DeviceStream::count_ring_overrun(std::uint64_t samples) {
     ring_overrun_samples_ += samples;
 }
 
-void DeviceStream::push_history(const wire::DataBlock& block) {
-    const std::size_t channels = raw_sample_.size();
-    for (std::size_t s = 0; s < block.n_samples; ++s) {
-        double* slot = history_.data() + history_head_ * channels;
-        for (std::size_t c = 0; c < channels; ++c) {
-            const std::size_t k = s * channels + c;
-            slot[c] = block.sample_format == wire::SampleFormat::int32
-                          ? static_cast<double>(block.counts[k])
-                          : static_cast<double>(block.values[k]);
-        }
-        history_head_ = (history_head_ + 1) % history_capacity_samples_;
-        history_size_ = std::min(history_size_ + 1, history_capacity_samples_);
+namespace {
+
+// Whole samples of a block as doubles into a circular buffer of `capacity` samples from `head`:
+// at most two straight runs.
+template <class T>
+void copy_into_ring(const std::vector<T>& values, std::size_t samples, std::size_t channels,
+                    std::vector<double>& ring, std::size_t capacity, std::size_t head) {
+    std::size_t done = 0;
+    while (done < samples) {
+        const std::size_t run = std::min(samples - done, capacity - head);
+        std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(done * channels), run * channels,
+                    ring.begin() + static_cast<std::ptrdiff_t>(head * channels));
+        done += run;
+        head = (head + run) % capacity;
     }
-    history_received_ += block.n_samples;
+}
+
+}  // namespace
+
+void DeviceStream::push_history(const wire::DataBlock& block) {
+    const std::size_t samples = block.n_samples;
+    if (block.sample_format == wire::SampleFormat::int32) {
+        copy_into_ring(block.counts, samples, channels_, history_, history_capacity_samples_,
+                       history_head_);
+    } else {
+        copy_into_ring(block.values, samples, channels_, history_, history_capacity_samples_,
+                       history_head_);
+    }
+    history_head_ = (history_head_ + samples) % history_capacity_samples_;
+    history_size_ = std::min(history_size_ + samples, history_capacity_samples_);
+    history_received_ += samples;
 }
 
 std::optional<std::vector<double>> DeviceStream::recent_raw(double seconds) const {
@@ -139,7 +175,7 @@ std::optional<std::vector<double>> DeviceStream::recent_raw(double seconds) cons
     if (wanted == 0 || wanted > history_size_) {
         return std::nullopt;
     }
-    const std::size_t channels = raw_sample_.size();
+    const std::size_t channels = channels_;
     std::vector<double> raw(wanted * channels);
     std::size_t slot =
         (history_head_ + history_capacity_samples_ - wanted) % history_capacity_samples_;
@@ -151,15 +187,15 @@ std::optional<std::vector<double>> DeviceStream::recent_raw(double seconds) cons
 }
 
 void DeviceStream::push_live(const wire::DataBlock& block) {
-    const std::size_t channels = raw_sample_.size();
+    const bool counts = block.sample_format == wire::SampleFormat::int32;
     for (std::size_t s = 0; s < block.n_samples; ++s) {
-        for (std::size_t c = 0; c < channels; ++c) {
-            const std::size_t k = s * channels + c;
-            raw_sample_[c] = block.sample_format == wire::SampleFormat::int32
-                                 ? static_cast<double>(block.counts[k])
-                                 : static_cast<double>(block.values[k]);
+        double fz_n = fz_at_zero_n_;
+        for (std::size_t c = 0; c < channels_; ++c) {
+            const std::size_t k = s * channels_ + c;
+            fz_n += fz_per_raw_[c] * (counts ? static_cast<double>(block.counts[k])
+                                             : static_cast<double>(block.values[k]));
         }
-        const auto fz = static_cast<float>(config_.calibration.to_wrench(raw_sample_).fz_n);
+        const auto fz = static_cast<float>(fz_n);
         if (bin_fill_ == 0) {
             bin_first_sample_index_ = block.first_sample_index + s;
             bin_min_ = fz;

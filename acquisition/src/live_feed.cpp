@@ -7,6 +7,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 namespace hoplab::acquisition {
 
 namespace asio = boost::asio;
@@ -59,11 +63,34 @@ asio::awaitable<void> LiveFeed::serve(websocket::stream<beast::tcp_stream> ws) {
     asio::co_spawn(executor, reader(ws, viewer), asio::detached);
 
     boost::system::error_code ec;
+    // One tick publishes a message per device: corked, they leave in one TCP segment (one
+    // loopback delivery and one wake-up of the viewer) instead of one each. Uncorked as soon as
+    // the queue is empty, so nothing waits for the kernel's 200 ms cork limit.
+    auto& socket = beast::get_lowest_layer(ws).socket();
+    {
+        // Without it, uncorking would still hold a short segment for the viewer's delayed ACK
+        // (Nagle): up to 40 ms.
+        boost::system::error_code ignored;
+        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+    bool corked = false;
+    const auto cork = [&socket, &corked](bool on) {
+        // Best effort: without it the messages leave one segment each, as before.
+        const int value = on ? 1 : 0;
+        ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+        corked = on;
+    };
     while (!viewer->closing) {
         if (viewer->queue.empty()) {
+            if (corked) {
+                cork(false);
+            }
             viewer->wake.expires_at(asio::steady_timer::time_point::max());
             co_await viewer->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             continue;
+        }
+        if (!corked && viewer->queue.size() > 1) {
+            cork(true);
         }
         auto message = viewer->queue.front();
         viewer->queue.pop_front();
@@ -75,6 +102,9 @@ asio::awaitable<void> LiveFeed::serve(websocket::stream<beast::tcp_stream> ws) {
         ++messages_sent_;
     }
     viewers_.erase(viewer);
+    if (corked) {
+        cork(false);
+    }
     if (ws.is_open()) {
         co_await ws.async_close(websocket::close_code::going_away,
                                 asio::redirect_error(asio::use_awaitable, ec));

@@ -130,7 +130,7 @@ void SerialDevicePort::read_next() {
                         if (!result) {
                             break;
                         }
-                        refusal = session_->link.handle(std::move(*result));
+                        refusal = session_->link.handle(std::move(*result), steady_now_ns());
                     }
                 },
                 session_->decoder);

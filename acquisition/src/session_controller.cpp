@@ -1,3 +1,4 @@
+#include <hoplab/acquisition/device_link.hpp>
 #include <hoplab/acquisition/session_controller.hpp>
 
 #include <hoplab/calibration/procedures.hpp>
@@ -36,12 +37,6 @@ std::string utc_now(const char* format = "%Y-%m-%dT%H:%M:%S") {
         return fmt::format("{}.{:03d}Z", text, millis);
     }
     return text;
-}
-
-std::int64_t steady_now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
 }
 
 // Every request body is checked field by field: unknown fields are refused, not ignored.
@@ -141,10 +136,10 @@ void SessionController::on_status(std::size_t device, std::uint32_t seq,
     }
 }
 
-void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::DataBlock&& block) {
+void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::DataBlock&& block,
+                                std::int64_t received_ns) {
     auto& stream = devices_[device];
-    const std::int64_t host_ns = steady_now_ns();
-    auto verdict = stream.on_data(seq, block, host_ns);
+    auto verdict = stream.on_data(seq, block, received_ns);
     if (!session_) {
         ++blocks_without_session_;
         return;
@@ -169,7 +164,7 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
         pending->block.n_samples += block.n_samples;
         // The record's host time is when its last sample arrived, as for a block received whole:
         // the file's clock line pairs it with that sample's device time.
-        pending->block.host_time_ns = host_ns;
+        pending->block.host_time_ns = received_ns;
     } else {
         if (pending) {
             submit_raw(std::move(*pending));
@@ -177,8 +172,15 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
         pending =
             Recorder::RawBlock{device,
                                recording::BlockRecord{block.first_sample_index, block.n_samples,
-                                                      block.device_time_ns, host_ns},
+                                                      block.device_time_ns, received_ns},
                                std::move(block.counts), std::move(block.values)};
+        // Room for a whole coalesced record: the blocks appended to it do not reallocate.
+        const std::size_t room = std::size_t{kCoalesceSamples} * block.n_channels;
+        if (pending->values.empty()) {
+            pending->counts.reserve(room);
+        } else {
+            pending->values.reserve(room);
+        }
     }
     if (pending->block.n_samples >= kCoalesceSamples) {
         submit_raw(std::move(*pending));

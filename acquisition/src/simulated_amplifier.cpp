@@ -59,6 +59,14 @@ calibration::PlateCalibration simulated_plate_calibration(const std::string& ser
     return calibration::PlateCalibration::six_channel_diagonal(serial, gain, offset, kOriginZM);
 }
 
+namespace {
+
+nlohmann::json optional_number(const std::optional<double>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
 nlohmann::json PerformanceReport::to_json() const {
     nlohmann::json contacts = nlohmann::json::array();
     for (const auto& c : truth.hop_contacts) {
@@ -77,7 +85,11 @@ nlohmann::json PerformanceReport::to_json() const {
               {"hop_contacts", contacts},
               {"flight_times_s", truth.flight_times_s},
               {"jump_heights_m", truth.jump_heights_m},
-              {"expected_jump_height_asymmetry_pct", truth.expected_jump_height_asymmetry_pct}}}};
+              {"expected_jump_height_asymmetry_pct", truth.expected_jump_height_asymmetry_pct},
+              // The stick landing's analytic horizontal time to stabilisation (s from touchdown);
+              // null when the performance ends without a stick landing.
+              {"landing_tts_ml_s", optional_number(truth.landing_tts_ml_s)},
+              {"landing_tts_ap_s", optional_number(truth.landing_tts_ap_s)}}}};
 }
 
 SimulatedAmplifier::SimulatedAmplifier(asio::io_context& io, AmplifierOptions options)

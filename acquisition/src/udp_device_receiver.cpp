@@ -123,7 +123,8 @@ void UdpDeviceReceiver::on_datagram(std::size_t bytes, std::chrono::steady_clock
         return;
     }
     auto reason = peer.link.handle(
-        wire::decode_datagram(std::span<const std::uint8_t>(buffer_.data(), bytes)));
+        wire::decode_datagram(std::span<const std::uint8_t>(buffer_.data(), bytes)),
+        steady_now_ns());
     if (reason) {
         spdlog::warn("{}: {}; its datagrams are ignored for {} s", peer.link.peer(), *reason,
                      kRefusalHold.count());

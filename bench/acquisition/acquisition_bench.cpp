@@ -62,7 +62,11 @@ struct BenchOptions {
     // trial_s (the session stays open), and no SWMR reader runs (a trial boundary reopens the
     // file).
     double trial_s = 0;
-    bool device_time = true;  // false: DATA frames say "device time unknown" (no clock fit)
+    bool lab_compress_raw = true;  // the lab daemon's [daemon] compress_raw
+    bool device_time = true;       // false: DATA frames say "device time unknown" (no clock fit)
+    // false: the TCP and UDP phases open a session but start no trial, so the daemon writes the
+    // raw streams only (a diagnostic: what the trial's calibrated force costs).
+    bool ingest_trial = true;
     unsigned iperf_s = 5;
     std::size_t reference_chunks = 1000;  // × 4096 rows × 32 B = 128 MiB per reference run
     bool long_run = false;
@@ -172,7 +176,8 @@ struct Step {
     double sent_samples_per_s = 0;
     double sent_frames_per_s = 0;
     std::uint64_t sent = 0, written = 0, lost = 0, unaccounted = 0;
-    double daemon_cpu_percent = 0;  // of one core, over the sending time
+    std::uint64_t ring_overrun = 0;  // of `lost`: the recorder's ring was full
+    double daemon_cpu_percent = 0;   // of one core, over the sending time
     bool zero_loss() const { return lost == 0 && unaccounted == 0; }
 };
 
@@ -184,6 +189,7 @@ json to_json(const Step& step) {
             {"samples_sent", step.sent},
             {"samples_written", step.written},
             {"samples_lost", step.lost},
+            {"ring_overrun_samples", step.ring_overrun},
             {"samples_unaccounted", step.unaccounted},
             {"daemon_cpu_percent_of_one_core", step.daemon_cpu_percent},
             {"zero_loss", step.zero_loss()}};
@@ -212,6 +218,7 @@ Step run_step(const DaemonChild& daemon, std::vector<std::unique_ptr<FrameSender
     const auto now = wait_accounted(daemon, total_sent, std::chrono::seconds(20));
     step.written = now.samples_written - accounted.samples_written;
     step.lost = now.samples_lost - accounted.samples_lost;
+    step.ring_overrun = now.ring_overrun_samples - accounted.ring_overrun_samples;
     step.unaccounted =
         step.sent > step.written + step.lost ? step.sent - step.written - step.lost : 0;
     accounted = now;
@@ -224,13 +231,14 @@ Step run_step(const DaemonChild& daemon, std::vector<std::unique_ptr<FrameSender
 void print_step(const std::string& label, const Step& step) {
     std::printf(
         "  %-4s offered %-12s sent %11.0f samples/s (%9.0f frames/s)  written %10llu  lost "
-        "%8llu  unaccounted %6llu  daemon CPU %5.1f %%\n",
+        "%8llu (ring %8llu)  unaccounted %6llu  daemon CPU %5.1f %%\n",
         label.c_str(),
         step.offered_samples_per_s
             ? std::to_string(static_cast<long long>(*step.offered_samples_per_s)).c_str()
             : "unthrottled",
         step.sent_samples_per_s, step.sent_frames_per_s,
         static_cast<unsigned long long>(step.written), static_cast<unsigned long long>(step.lost),
+        static_cast<unsigned long long>(step.ring_overrun),
         static_cast<unsigned long long>(step.unaccounted), step.daemon_cpu_percent);
     std::fflush(stdout);
 }
@@ -287,9 +295,10 @@ json run_references(const BenchOptions& options) {
 // the same compression.
 json run_tcp(const BenchOptions& options, bool compress_raw) {
     std::printf(
-        "tcp ingest: %zu devices, %zu samples × 8 float32 per frame, %.0f s steps, raw %s\n",
+        "tcp ingest: %zu devices, %zu samples × 8 float32 per frame, %.0f s steps, raw %s%s\n",
         options.tcp_devices, options.tcp_samples_per_frame, options.step_s,
-        compress_raw ? "shuffle+deflate 1" : "uncompressed");
+        compress_raw ? "shuffle+deflate 1" : "uncompressed",
+        options.ingest_trial ? "" : ", no trial (raw streams only)");
     DaemonChild daemon(options.hoplabd,
                        options.work_dir / (compress_raw ? "tcp" : "tcp-uncompressed"),
                        devices("tcp", options.tcp_devices, "tcp"), compress_raw);
@@ -299,7 +308,7 @@ json run_tcp(const BenchOptions& options, bool compress_raw) {
                                                         "tcp" + std::to_string(i), kPlateRateHz));
     }
     daemon.wait_for_devices();
-    daemon.open_session_and_start_trial();
+    daemon.open_session_and_start_trial(options.ingest_trial);
     SendPlan plan;
     plan.samples_per_frame = options.tcp_samples_per_frame;
     plan.device_time = options.device_time;
@@ -329,11 +338,12 @@ json run_tcp(const BenchOptions& options, bool compress_raw) {
         offered = lossless_offered ? 0.5 * (*lossless_offered + lossy_offered) : 0.8 * offered;
     }
     const auto status = daemon.status();
-    daemon.stop_trial_and_close_session();
+    daemon.stop_trial_and_close_session(options.ingest_trial);
     json out{{"devices", options.tcp_devices},
              {"compress_raw", compress_raw},
              {"samples_per_frame", options.tcp_samples_per_frame},
              {"step_s", options.step_s},
+             {"trial", options.ingest_trial},
              {"steps", json::array()},
              {"daemon_exit", daemon.stop().value_or(-1)}};
     std::optional<Step> best;
@@ -363,7 +373,7 @@ json run_udp(const BenchOptions& options) {
     senders.push_back(std::make_unique<FrameSender>(SenderTransport::udp, *daemon.udp_port(),
                                                     "udp1", kPlateRateHz));
     daemon.wait_for_devices();
-    daemon.open_session_and_start_trial();
+    daemon.open_session_and_start_trial(options.ingest_trial);
     SendPlan plan;
     plan.samples_per_frame = options.udp_samples_per_datagram;
     plan.device_time = options.device_time;
@@ -396,7 +406,7 @@ json run_udp(const BenchOptions& options) {
     }
     const auto status = daemon.status();
     out["listener_status"] = status.value("listeners", json());
-    daemon.stop_trial_and_close_session();
+    daemon.stop_trial_and_close_session(options.ingest_trial);
     out["daemon_exit"] = daemon.stop().value_or(-1);
     if (best) {
         out["zero_loss_datagrams_per_s"] = best->sent_frames_per_s;
@@ -406,11 +416,13 @@ json run_udp(const BenchOptions& options) {
 }
 
 json run_lab(const BenchOptions& options) {
-    std::printf("lab load: %zu plates × 8 channels × %.0f Hz in %zu-sample frames for %.0f s\n",
-                options.lab_devices, kPlateRateHz, options.lab_samples_per_frame, options.lab_s);
+    std::printf(
+        "lab load: %zu plates × 8 channels × %.0f Hz in %zu-sample frames for %.0f s, raw %s\n",
+        options.lab_devices, kPlateRateHz, options.lab_samples_per_frame, options.lab_s,
+        options.lab_compress_raw ? "shuffle+deflate 1" : "uncompressed");
     std::fflush(stdout);
     DaemonChild daemon(options.hoplabd, options.work_dir / "lab",
-                       devices("plate", options.lab_devices, "tcp"));
+                       devices("plate", options.lab_devices, "tcp"), options.lab_compress_raw);
     std::vector<std::unique_ptr<FrameSender>> senders;
     std::vector<std::string> names;
     for (std::size_t i = 1; i <= options.lab_devices; ++i) {
@@ -538,6 +550,7 @@ json run_lab(const BenchOptions& options) {
     out["live_messages"] = live.messages();
     out["trials"] = trials;
     out["trial_s"] = options.trial_s;
+    out["compress_raw"] = options.lab_compress_raw;
     if (!swmr) {
         out["latency_swmr"] = {{"error", "not measured: trials restart during the run"}};
     } else if (swmr->error()) {
@@ -628,6 +641,10 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.0, 3600.0));
     app.add_flag("!--no-device-time", options.device_time,
                  "send device time 0 (unknown): the daemon then fits no clock map");
+    app.add_flag("!--lab-uncompressed", options.lab_compress_raw,
+                 "lab load with [daemon] compress_raw = false");
+    app.add_flag("!--no-trial", options.ingest_trial,
+                 "tcp and udp phases: no trial, the daemon writes raw streams only (diagnostic)");
     app.add_flag("--long", options.long_run, "only the lab load, for 600 s (peak RSS over time)");
     app.add_option(
            "--nice", options.nice,

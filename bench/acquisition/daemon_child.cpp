@@ -178,7 +178,7 @@ void DaemonChild::wait_for_devices() const {
     }
 }
 
-std::filesystem::path DaemonChild::open_session_and_start_trial() const {
+std::filesystem::path DaemonChild::open_session_and_start_trial(bool with_trial) const {
     const auto session = client().post(
         "/api/v1/sessions",
         {{"athlete_id", "bench"}, {"mass_kg", 75.0}, {"operator", "acquisition bench"}});
@@ -186,7 +186,9 @@ std::filesystem::path DaemonChild::open_session_and_start_trial() const {
         throw std::runtime_error("POST /api/v1/sessions answered " +
                                  std::to_string(session.status) + ": " + session.body.dump());
     }
-    start_trial(client());
+    if (with_trial) {
+        start_trial(client());
+    }
     return session.body["session"]["file"].get<std::string>();
 }
 
@@ -195,8 +197,10 @@ void DaemonChild::restart_trial() const {
     start_trial(client());
 }
 
-void DaemonChild::stop_trial_and_close_session() const {
-    stop_trial(client());
+void DaemonChild::stop_trial_and_close_session(bool with_trial) const {
+    if (with_trial) {
+        stop_trial(client());
+    }
     const auto closed = client().del("/api/v1/sessions/current");
     if (closed.status != 200) {
         throw std::runtime_error("DELETE /api/v1/sessions/current answered " +

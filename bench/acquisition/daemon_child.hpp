@@ -55,14 +55,15 @@ class DaemonChild {
 
     // Polls the status until every configured device is connected; throws after 10 s.
     void wait_for_devices() const;
-    // POST /api/v1/sessions then /api/v1/trials/start; returns the session file. Throws with the
-    // daemon's answer when either is refused.
-    std::filesystem::path open_session_and_start_trial() const;
+    // POST /api/v1/sessions, then (when `with_trial`) /api/v1/trials/start; returns the session
+    // file. Throws with the daemon's answer when either is refused.
+    std::filesystem::path open_session_and_start_trial(bool with_trial = true) const;
     // POST /api/v1/trials/stop then /api/v1/trials/start: the session stays open. Throws when
     // refused.
     void restart_trial() const;
-    // POST /api/v1/trials/stop and DELETE /api/v1/sessions/current; throws when refused.
-    void stop_trial_and_close_session() const;
+    // POST /api/v1/trials/stop (when `with_trial`) and DELETE /api/v1/sessions/current; throws
+    // when refused.
+    void stop_trial_and_close_session(bool with_trial = true) const;
     // SIGTERM and wait (10 s); returns the exit status, nullopt if it did not exit.
     std::optional<int> stop();
 

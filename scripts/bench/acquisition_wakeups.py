@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""Context switches per second of each hoplabd thread during a lab-load run (docs/performance.md).
+"""Context switches and CPU per second of each hoplabd thread during a lab-load run (docs/performance.md).
 
 usage: acquisition_wakeups.py [--seconds S] [--wait S] [PID]
 
 Without PID, waits up to --wait seconds for a `hoplabd` child of a running hoplab_acquisition_bench
 (the newest one). Reads voluntary_ctxt_switches (the thread slept: one wake-up each) and
 nonvoluntary_ctxt_switches (preempted) from /proc/PID/task/TID/status twice, S seconds apart, and
-prints the rate per thread with the thread's name (/proc/PID/task/TID/comm).
+prints the rate per thread with the thread's name (/proc/PID/task/TID/comm), and each thread's CPU
+(utime + stime from /proc/PID/task/TID/stat, clock ticks of SC_CLK_TCK) over the same interval as % of
+one core.
 """
 import argparse
 import os
@@ -43,8 +45,11 @@ def switches(pid):
                 for line in f:
                     key, _, value = line.partition(":")
                     fields[key] = value.strip()
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read().rsplit(")", 1)[1].split()
+            ticks = int(stat[11]) + int(stat[12])  # utime + stime
             out[int(tid)] = (name, int(fields["voluntary_ctxt_switches"]),
-                             int(fields["nonvoluntary_ctxt_switches"]))
+                             int(fields["nonvoluntary_ctxt_switches"]), ticks)
         except (OSError, KeyError):
             continue
     return out
@@ -67,18 +72,23 @@ def main():
     before = switches(pid)
     time.sleep(args.seconds)
     after = switches(pid)
-    print(f"hoplabd pid {pid}, {args.seconds:.0f} s: context switches per second per thread")
-    total_v = total_n = 0.0
+    print(f"hoplabd pid {pid}, {args.seconds:.0f} s: context switches per second and CPU per thread")
+    tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
+    total_v = total_n = total_cpu = 0.0
     for tid in sorted(after):
         if tid not in before:
             continue
-        name, v1, n1 = after[tid]
-        _, v0, n0 = before[tid]
+        name, v1, n1, t1 = after[tid]
+        _, v0, n0, t0 = before[tid]
         v, n = (v1 - v0) / args.seconds, (n1 - n0) / args.seconds
+        cpu = 100.0 * (t1 - t0) * tick_s / args.seconds
         total_v += v
         total_n += n
-        print(f"  tid {tid:>7} {name:<16} voluntary {v:8.1f}/s  involuntary {n:6.1f}/s")
-    print(f"  total                    voluntary {total_v:8.1f}/s  involuntary {total_n:6.1f}/s")
+        total_cpu += cpu
+        print(f"  tid {tid:>7} {name:<16} voluntary {v:8.1f}/s  involuntary {n:6.1f}/s  "
+              f"CPU {cpu:6.2f} %")
+    print(f"  total                    voluntary {total_v:8.1f}/s  involuntary {total_n:6.1f}/s  "
+          f"CPU {total_cpu:6.2f} %")
 
 
 if __name__ == "__main__":

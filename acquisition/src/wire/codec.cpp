@@ -413,6 +413,22 @@ std::optional<DecodeResult> StreamDecoder::next() {
     return result;
 }
 
+std::size_t StreamDecoder::bytes_to_frame_end() const {
+    const std::span<const std::uint8_t> data(buffer_.data() + start_, buffer_.size() - start_);
+    if (data.size() < kHeaderBytes) {
+        return kHeaderBytes - data.size();
+    }
+    const auto checked = check_header(data.first(kHeaderBytes));
+    if (const auto* length = std::get_if<std::size_t>(&checked)) {
+        const std::size_t total = kHeaderBytes + *length + kCrcBytes;
+        if (data.size() < total) {
+            return total - data.size();
+        }
+    }
+    // A complete frame or a bad header: next() has not consumed it yet; any read size will do.
+    return kHeaderBytes;
+}
+
 DecodeResult decode_datagram(std::span<const std::uint8_t> datagram) {
     return decode_frame(datagram);
 }

@@ -3,6 +3,7 @@
 #include <hoplab/acquisition/daemon_config.hpp>
 #include <hoplab/acquisition/wire/codec.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -11,6 +12,13 @@
 namespace hoplab::acquisition {
 
 class SessionController;
+
+// The daemon's steady clock in ns: the time base of receipt times and clock maps.
+inline std::int64_t steady_now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 // One peer's protocol conversation, whatever carries it (a TCP connection, a UDP sender address, a
 // serial port): binds each stream to a configured device by its HELLO and routes the stream's
@@ -25,8 +33,10 @@ class DeviceLink {
 
     DeviceLink(SessionController& controller, std::string peer, Transport transport);
 
-    // One decoded frame or decode error. Returns why the peer must be dropped, or nullopt.
-    std::optional<std::string> handle(wire::DecodeResult&& result);
+    // One decoded frame or decode error, with the steady-clock time its last byte was received
+    // (steady_now_ns() when the transport knows no better). Returns why the peer must be dropped,
+    // or nullopt.
+    std::optional<std::string> handle(wire::DecodeResult&& result, std::int64_t received_ns);
 
     // A stream bound without a HELLO on the wire (CSV boards cannot say HELLO): the configured
     // device's synthesised HELLO. Returns the refusal, if any.

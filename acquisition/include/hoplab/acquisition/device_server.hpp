@@ -20,22 +20,45 @@ class SessionController;
 // may carry several device streams (a dual-plate amplifier sends two), handled by one DeviceLink:
 // a peer that keeps sending garbage or names an unknown device is disconnected with the reason
 // logged and shown in the status.
+//
+// Reading. The daemon reads every connection on its 10 ms tick (poll()) rather than on every
+// frame: a lab's plates send a frame each per 10 ms, and waking the io thread for each cost most
+// of the daemon's CPU at that load. A connection wakes the io thread by itself only when
+// kWakeBytes have arrived (SO_RCVLOWAT: fast senders are read as their data comes), or when it
+// closes or fails. Reading late must not make receipts late: each read asks the kernel for its
+// receive timestamp (SO_TIMESTAMPNS) and reads at most up to the end of the next frame
+// (StreamDecoder::bytes_to_frame_end), so a frame's receipt time is when its last byte arrived,
+// whenever the daemon reads it. Past kExactFramesPerRead frames in one read-out (a backlog), the
+// rest is read in bulk and its frames carry the receive time of the read that completes them.
 class DeviceServer {
   public:
+    static constexpr int kWakeBytes = 64 * 1024;
+    static constexpr std::size_t kExactFramesPerRead = 8;
+
     DeviceServer(boost::asio::io_context& io, const Endpoint& endpoint,
                  SessionController& controller);
+    ~DeviceServer();
+    DeviceServer(const DeviceServer&) = delete;
+    DeviceServer& operator=(const DeviceServer&) = delete;
+
     std::uint16_t port() const;
     void start();
     void close();  // stops accepting and closes every connection
+    // Reads what has arrived on every connection (the daemon's 10 ms tick).
+    void poll();
 
   private:
+    struct Connection;
     boost::asio::awaitable<void> accept_loop();
-    boost::asio::awaitable<void> serve(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+    boost::asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+    // Reads until the socket has nothing more; false once the connection has ended (the reason is
+    // in the connection).
+    static bool read(Connection& connection);
 
     boost::asio::io_context& io_;
     boost::asio::ip::tcp::acceptor acceptor_;
     SessionController& controller_;
-    std::set<std::shared_ptr<boost::asio::ip::tcp::socket>> connections_;
+    std::set<std::shared_ptr<Connection>> connections_;
 };
 
 }  // namespace hoplab::acquisition

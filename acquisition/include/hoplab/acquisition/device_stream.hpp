@@ -36,9 +36,7 @@ class DeviceStream {
     const std::string& name() const { return config_.name; }
     const DeviceConfig& config() const { return config_; }
     const calibration::PlateCalibration& calibration() const { return config_.calibration; }
-    void set_calibration(calibration::PlateCalibration calibration) {
-        config_.calibration = std::move(calibration);
-    }
+    void set_calibration(calibration::PlateCalibration calibration);
 
     // A HELLO for this device. Returns why it is refused (channel count or format that the
     // calibration cannot take).
@@ -86,6 +84,10 @@ class DeviceStream {
   private:
     void push_history(const wire::DataBlock& block);
     void push_live(const wire::DataBlock& block);
+    // The live trace's Fz as an affine function of the raw channels (every calibration model is
+    // affine in them): fz_n = fz_at_zero_n + Σ fz_per_raw[c]·raw[c], taken from the calibration
+    // so that the live path does not compute the full wrench per sample.
+    void derive_live_fz();
 
     std::size_t index_;
     DeviceConfig config_;
@@ -117,7 +119,9 @@ class DeviceStream {
     float bin_min_ = 0, bin_max_ = 0;
     std::uint64_t bin_first_sample_index_ = 0;  // of the bin being filled
     LiveBins pending_;
-    std::vector<double> raw_sample_;
+    std::size_t channels_ = 0;
+    double fz_at_zero_n_ = 0;
+    std::vector<double> fz_per_raw_;
 };
 
 }  // namespace hoplab::acquisition

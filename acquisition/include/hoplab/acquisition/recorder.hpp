@@ -6,6 +6,7 @@
 #include <hoplab/recording/session_writer.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -139,6 +140,10 @@ class Recorder {
     };
 
     SpscRing<Command> ring_;
+    // Ends the recorder's wait between drains early for an urgent command (submit()).
+    std::mutex wake_mutex_;
+    std::condition_variable wake_;
+    bool urgent_ = false;  // guarded by wake_mutex_
     std::thread thread_;
     std::atomic<bool> stopped_{false};
 

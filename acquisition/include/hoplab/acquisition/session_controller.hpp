@@ -43,7 +43,10 @@ class SessionController {
     std::optional<std::size_t> find_device(const std::string& name) const;
     std::optional<std::string> on_hello(std::size_t device, const wire::Hello& hello,
                                         const std::string& peer);
-    void on_data(std::size_t device, std::uint32_t seq, wire::DataBlock&& block);
+    // `received_ns`: the steady-clock time the block arrived (its clock-map pair and its block
+    // table row use it).
+    void on_data(std::size_t device, std::uint32_t seq, wire::DataBlock&& block,
+                 std::int64_t received_ns);
     void on_status(std::size_t device, std::uint32_t seq, const wire::Status& status);
     void on_message(std::size_t device, std::uint32_t seq) { devices_[device].on_message(seq); }
     void on_decode_error(std::size_t device, bool crc_mismatch) {

@@ -41,6 +41,12 @@ class StreamDecoder {
     void feed(std::span<const std::uint8_t> bytes);
     std::optional<DecodeResult> next();
     std::size_t buffered() const { return buffer_.size() - start_; }
+    // How many bytes to feed next so that they end where the frame being assembled ends: the rest
+    // of that frame once its header is buffered and valid, else the rest of a header. Call it
+    // after next() has returned nullopt. A reader that reads exactly this many bytes completes at
+    // most one frame per read, so the receive time of a read is the arrival of the frame it
+    // completes. Never 0.
+    std::size_t bytes_to_frame_end() const;
 
   private:
     std::vector<std::uint8_t> buffer_;
