@@ -29,15 +29,9 @@ class CalibrateCommand : public ::testing::Test {
     void SetUp() override {
         dir_ = hoplab::testing::fresh_directory("calibrate");
         daemon_.emplace(dir_);
-        sim_.emplace(ChildProcess::Options{
-            HOPLAB_PATH,
-            {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon_->device_port()),
-             "--plate-gain", std::to_string(kTrueGain), "--plate-offset", std::to_string(kTrueZero),
-             "--seed", "3"},
-            dir_ / "device-sim.log",
-            true,
-            true,
-            {}});
+        sim_.emplace(daemon_->device_sim(
+            HOPLAB_PATH, {"--plate-gain", std::to_string(kTrueGain), "--plate-offset",
+                          std::to_string(kTrueZero), "--seed", "3"}));
         daemon_->wait_for_devices();
         std::this_thread::sleep_for(2500ms);  // the tare needs 2 s of history
     }

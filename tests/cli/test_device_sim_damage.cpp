@@ -148,14 +148,8 @@ TEST_P(DeviceSimDamage, DaemonCountersEqualTheSimulatorsSummary) {
 TEST(DeviceSimClock, TheDaemonFitsTheDriftAndRidesOutThePulledCables) {
     const auto dir = testing::fresh_directory("drift");
     testing::DaemonProcess daemon(dir);
-    ChildProcess sim(ChildProcess::Options{
-        HOPLAB_PATH,
-        {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
-         "--duration", "4", "--clock-drift-ppm", "400", "--disconnect-after", "1.5"},
-        dir / "device-sim.log",
-        true,
-        true,
-        {}});
+    ChildProcess sim(daemon.device_sim(
+        HOPLAB_PATH, {"--duration", "4", "--clock-drift-ppm", "400", "--disconnect-after", "1.5"}));
     nlohmann::json summary;
     while (auto line = sim.read_line(15s)) {
         const auto event = nlohmann::json::parse(*line, nullptr, false);

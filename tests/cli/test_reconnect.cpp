@@ -16,24 +16,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-ChildProcess::Options device_sim(const testing::DaemonProcess& daemon,
-                                 const std::filesystem::path& log, const std::string& seed) {
-    return ChildProcess::Options{
-        HOPLAB_PATH,
-        {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
-         "--seed", seed},
-        log,
-        true,
-        true,
-        {}};
-}
-
 TEST(Reconnect, ARestartedAmplifierContinuesTheTrialWithoutLosingSamples) {
     const auto dir = testing::fresh_directory("reconnect");
     testing::DaemonProcess daemon(dir);
     auto api = daemon.client();
     std::optional<ChildProcess> first;
-    first.emplace(device_sim(daemon, dir / "sim1.log", "1"));
+    first.emplace(daemon.device_sim(HOPLAB_PATH, {"--seed", "1"}, dir / "sim1.log"));
     daemon.wait_for_devices();
     ASSERT_EQ(api.post("/api/v1/sessions", {{"athlete_id", "reboot"}}).status, 201u);
     ASSERT_EQ(api.post("/api/v1/trials/start", {{"protocol", "quiet-stance"}}).status, 201u);
@@ -46,7 +34,7 @@ TEST(Reconnect, ARestartedAmplifierContinuesTheTrialWithoutLosingSamples) {
     for (const auto& device : down["devices"]) {
         EXPECT_FALSE(device["connected"].get<bool>()) << device.dump();
     }
-    ChildProcess second(device_sim(daemon, dir / "sim2.log", "2"));
+    ChildProcess second(daemon.device_sim(HOPLAB_PATH, {"--seed", "2"}, dir / "sim2.log"));
     daemon.wait_for_devices();
     std::this_thread::sleep_for(800ms);
     const auto stop = api.post("/api/v1/trials/stop");

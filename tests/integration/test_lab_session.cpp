@@ -39,14 +39,8 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
     const auto dir = testing::fresh_directory("lab-session");
     testing::DaemonProcess daemon(dir);
     cli::ChildProcess amplifier(
-        {HOPLAB_PATH,
-         {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
-          "--plates", "2", "--rate", "1000", "--asymmetry", "15", "--weaker", "right", "--mass",
-          "72", "--seed", "11"},
-         dir / "device-sim.log",
-         true,
-         true,
-         {}});
+        daemon.device_sim(HOPLAB_PATH, {"--plates", "2", "--rate", "1000", "--asymmetry", "15",
+                                        "--weaker", "right", "--mass", "72", "--seed", "11"}));
     daemon.wait_for_devices();
     const auto api = daemon.client();
     std::this_thread::sleep_for(2200ms);
@@ -140,14 +134,8 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
 TEST(BilateralSession, StopAnswerPairsEveryContactAsTheSimulatedAthleteDidAndAnalyzeAgrees) {
     const auto dir = testing::fresh_directory("bilateral-session");
     testing::DaemonProcess daemon(dir);
-    cli::ChildProcess amplifier(
-        {HOPLAB_PATH,
-         {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
-          "--plates", "2", "--rate", "1000", "--mass", "72", "--seed", "5"},
-         dir / "device-sim.log",
-         true,
-         true,
-         {}});
+    cli::ChildProcess amplifier(daemon.device_sim(
+        HOPLAB_PATH, {"--plates", "2", "--rate", "1000", "--mass", "72", "--seed", "5"}));
     daemon.wait_for_devices();
     const auto api = daemon.client();
     std::this_thread::sleep_for(2200ms);  // the tare averages the last 2 s of unloaded plates

@@ -76,6 +76,18 @@ class DaemonProcess {
     std::uint16_t http_port() const { return http_port_; }
     std::uint16_t device_port() const { return device_port_; }
     std::uint16_t udp_port() const { return udp_port_; }  // 0 without a UDP listener
+    // `hoplab device-sim` (the program at `hoplab`) streaming to this daemon over TCP with the
+    // given switches, stdin and stdout piped (its JSON events), logging to `log` (default:
+    // device-sim.log in the daemon's folder).
+    cli::ChildProcess::Options device_sim(const std::filesystem::path& hoplab,
+                                          const std::vector<std::string>& switches,
+                                          std::optional<std::filesystem::path> log = {}) const {
+        std::vector<std::string> arguments{"device-sim", "--connect",
+                                           "tcp://127.0.0.1:" + std::to_string(device_port_)};
+        arguments.insert(arguments.end(), switches.begin(), switches.end());
+        return cli::ChildProcess::Options{hoplab, arguments, log ? *log : dir_ / "device-sim.log",
+                                          true,   true,      {}};
+    }
     cli::ChildProcess& process() { return *process_; }
     // The session files (.h5) in the daemon's data folder.
     std::vector<std::filesystem::path> session_files() const {

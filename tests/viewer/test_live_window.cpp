@@ -83,13 +83,7 @@ TEST_F(LiveMode, ASingleLegHopSeenLiveAndItsMetrics) {
     const auto dir = testing::fresh_directory("viewer-live");
     testing::DaemonProcess daemon(dir);
     cli::ChildProcess athlete(
-        {HOPLAB_PATH,
-         {"device-sim", "--connect", "tcp://127.0.0.1:" + std::to_string(daemon.device_port()),
-          "--plates", "2", "--mass", "75", "--seed", "7"},
-         dir / "device-sim.log",
-         true,
-         true,
-         {}});
+        daemon.device_sim(HOPLAB_PATH, {"--plates", "2", "--mass", "75", "--seed", "7"}));
     daemon.wait_for_devices();
     const auto connected_at = std::chrono::steady_clock::now();
 
