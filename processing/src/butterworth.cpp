@@ -332,33 +332,106 @@ void run_backward_scattered(const Biquad s, const double* x, std::size_t top_row
     run_backward_scattered_portable(s, x, top_row, rows, z1, z2, dst, first_row, count);
 }
 
-// sums[l] = Σ coefficients[j] · x[l][j] over j < n for each of the kLanes signals. The lanes are
-// visited side by side, four samples at a time, so that the first loads of all sixteen (far
-// apart in memory, usually not cached) are under way together rather than one after another.
-__attribute__((target_clones("avx2", "default"))) void dot_lanes(
-    const double* coefficients, const std::array<const double*, kLanes>& x, std::size_t n,
-    std::array<double, kLanes>& sums) {
-    using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
-    constexpr std::size_t kHalf = kLanes / 2;  // eight accumulators stay in registers
-    for (std::size_t half = 0; half < kLanes; half += kHalf) {
-        std::array<Lanes4, kHalf> partial{};
-        std::size_t j = 0;
-        for (; j + 4 <= n; j += 4) {
-            Lanes4 c;
-            std::memcpy(&c, coefficients + j, sizeof c);
-            for (std::size_t l = 0; l < kHalf; ++l) {
-                Lanes4 v;
-                std::memcpy(&v, x[half + l] + j, sizeof v);
-                partial[l] += c * v;
+// out[l · rows + r] = Σ map[r · n + j] · x[l][j] over j < n, for each of the kLanes signals and
+// each of the `rows` rows of a map (apply_inside's margin maps). Per lane and row: four partial
+// sums (j ≡ 0 … 3 mod 4, fused multiply-adds in increasing j), added as (p0 + p1) + (p2 + p3),
+// then fused multiply-adds for the samples past the last multiple of four; the same arithmetic on
+// both paths. The AVX2 path takes several lanes at a time, sharing each load of the map.
+void dot_map_portable(const double* map, std::size_t rows,
+                      const std::array<const double*, kLanes>& x, std::size_t n, double* out) {
+    const std::size_t whole = n - n % 4;
+    for (std::size_t l = 0; l < kLanes; ++l) {
+        for (std::size_t r = 0; r < rows; ++r) {
+            const double* m = map + r * n;
+            std::array<double, 4> partial{};
+            for (std::size_t j = 0; j < whole; j += 4) {
+                for (std::size_t q = 0; q < 4; ++q)
+                    partial[q] = std::fma(m[j + q], x[l][j + q], partial[q]);
             }
-        }
-        for (std::size_t l = 0; l < kHalf; ++l) {
-            double sum = (partial[l][0] + partial[l][1]) + (partial[l][2] + partial[l][3]);
-            for (std::size_t k = j; k < n; ++k)
-                sum += coefficients[k] * x[half + l][k];
-            sums[half + l] = sum;
+            double sum = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+            for (std::size_t j = whole; j < n; ++j)
+                sum = std::fma(m[j], x[l][j], sum);
+            out[l * rows + r] = sum;
         }
     }
+}
+
+#if defined(__x86_64__)
+// Rows [first, first + kRows) of the map for lanes [lane, lane + kAtOnce): kRows × kAtOnce
+// independent sums keep the FMA units busy (each sum is a chain of dependent FMAs).
+template <std::size_t kRows, std::size_t kAtOnce>
+__attribute__((target("avx2,fma"))) void dot_map_block_avx2(
+    const double* map, std::size_t rows, std::size_t first,
+    const std::array<const double*, kLanes>& x, std::size_t lane, std::size_t n, double* out) {
+    __m256d sums[kAtOnce][kRows];
+    for (std::size_t l = 0; l < kAtOnce; ++l) {
+        for (std::size_t r = 0; r < kRows; ++r)
+            sums[l][r] = _mm256_setzero_pd();
+    }
+    std::size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __m256d v[kAtOnce];
+        for (std::size_t l = 0; l < kAtOnce; ++l)
+            v[l] = _mm256_loadu_pd(x[lane + l] + j);
+        for (std::size_t r = 0; r < kRows; ++r) {
+            const __m256d m = _mm256_loadu_pd(map + (first + r) * n + j);
+            for (std::size_t l = 0; l < kAtOnce; ++l)
+                sums[l][r] = _mm256_fmadd_pd(m, v[l], sums[l][r]);
+        }
+    }
+    for (std::size_t l = 0; l < kAtOnce; ++l) {
+        const double* xl = x[lane + l];
+        for (std::size_t r = 0; r < kRows; ++r) {
+            const double* m = map + (first + r) * n;
+            alignas(32) double partial[4];
+            _mm256_store_pd(partial, sums[l][r]);
+            double total = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+            for (std::size_t k = j; k < n; ++k)
+                total = std::fma(m[k], xl[k], total);
+            out[(lane + l) * rows + first + r] = total;
+        }
+    }
+}
+
+template <std::size_t kRows>
+__attribute__((target("avx2,fma"))) void dot_map_rows_avx2(
+    const double* map, std::size_t rows, std::size_t first,
+    const std::array<const double*, kLanes>& x, std::size_t n, double* out) {
+    constexpr std::size_t kAtOnce = kRows >= 4 ? 2 : 8 / kRows > 4 ? 4 : 8 / kRows;
+    static_assert(kLanes % kAtOnce == 0);
+    for (std::size_t lane = 0; lane < kLanes; lane += kAtOnce)
+        dot_map_block_avx2<kRows, kAtOnce>(map, rows, first, x, lane, n, out);
+}
+
+__attribute__((target("avx2,fma"))) void dot_map_avx2(const double* map, std::size_t rows,
+                                                      const std::array<const double*, kLanes>& x,
+                                                      std::size_t n, double* out) {
+    for (std::size_t first = 0; first < rows; first += 4) {
+        switch (std::min<std::size_t>(4, rows - first)) {
+            case 4:
+                dot_map_rows_avx2<4>(map, rows, first, x, n, out);
+                break;
+            case 3:
+                dot_map_rows_avx2<3>(map, rows, first, x, n, out);
+                break;
+            case 2:
+                dot_map_rows_avx2<2>(map, rows, first, x, n, out);
+                break;
+            default:
+                dot_map_rows_avx2<1>(map, rows, first, x, n, out);
+                break;
+        }
+    }
+}
+#endif
+
+void dot_map(const double* map, std::size_t rows, const std::array<const double*, kLanes>& x,
+             std::size_t n, double* out) {
+#if defined(__x86_64__)
+    if (has_avx2_fma())
+        return dot_map_avx2(map, rows, x, n, out);
+#endif
+    dot_map_portable(map, rows, x, n, out);
 }
 
 // Largest pole magnitude of the cascade (roots of z² + a1·z + a2).
@@ -809,7 +882,10 @@ void ZeroPhaseFilter::apply_inside(std::span<const double> record, std::size_t m
     }
     prepare_margin_maps(margin);
     const std::size_t states = 2 * sections_.size();
-    std::vector<double> forward_end(kLanes * states), backward_end(kLanes * states);
+    // Per lane l, state r at [l * states + r]: at the stretch's start (from the head margin), and
+    // at its end going forward and coming back.
+    std::vector<double> forward_start(kLanes * states), forward_end(kLanes * states),
+        backward_end(kLanes * states);
     for (std::size_t i = 0; i < stretches.size(); i += kLanes) {
         // Lanes past the last stretch repeat the group's first; their outputs are dropped.
         const std::size_t count = std::min(kLanes, stretches.size() - i);
@@ -848,20 +924,13 @@ void ZeroPhaseFilter::apply_inside(std::span<const double> record, std::size_t m
             heads[l] = record.data() + begin[l] - margin;
             tails[l] = record.data() + begin[l] + length[l];
         }
-        // Each lane's margins and first samples are requested from memory now, all at once: the
-        // passes below would otherwise wait on them lane after lane.
-        constexpr std::size_t kLineSamples = 8;
-        for (std::size_t l = 0; l < count; ++l) {
-            for (std::size_t k = 0; k < margin + std::min<std::size_t>(length[l], 64);
-                 k += kLineSamples)
-                __builtin_prefetch(heads[l] + k);
-            for (std::size_t k = 0; k < margin; k += kLineSamples)
-                __builtin_prefetch(tails[l] + k);
-        }
+        dot_map(maps_.head.data(), states, heads, margin, forward_start.data());
         for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
             LaneStates z1{}, z2{};
-            dot_lanes(&maps_.head[(2 * sec) * margin], heads, margin, z1);
-            dot_lanes(&maps_.head[(2 * sec + 1) * margin], heads, margin, z2);
+            for (std::size_t l = 0; l < kLanes; ++l) {
+                z1[l] = forward_start[l * states + 2 * sec];
+                z2[l] = forward_start[l * states + 2 * sec + 1];
+            }
             std::size_t done = 0;
             for (auto e = ends.begin(); e != ends_end; ++e) {
                 if (sec == 0 && done == 0)
@@ -877,12 +946,7 @@ void ZeroPhaseFilter::apply_inside(std::span<const double> record, std::size_t m
                 }
             }
         }
-        for (std::size_t r = 0; r < states; ++r) {
-            LaneStates from_tail{};
-            dot_lanes(&maps_.tail_input[r * margin], tails, margin, from_tail);
-            for (std::size_t l = 0; l < kLanes; ++l)
-                backward_end[l * states + r] = from_tail[l];
-        }
+        dot_map(maps_.tail_input.data(), states, tails, margin, backward_end.data());
         for (std::size_t l = 0; l < kLanes; ++l) {
             bool finite = true;
             for (std::size_t r = 0; r < states; ++r) {

@@ -93,14 +93,6 @@ std::size_t debounce(std::vector<Run>& runs, std::size_t min_contact, std::size_
     return merged_flights;
 }
 
-// Sub-sample time of the crossing of `level` between samples k−1 and k (METHODS §0).
-double crossing_time_s_impl(std::span<const double> f, std::size_t k, double level, double fs) {
-    const double f0 = f[k - 1];
-    const double f1 = f[k];
-    const double fraction = f1 != f0 ? (level - f0) / (f1 - f0) : 0.0;
-    return (static_cast<double>(k - 1) + fraction) / fs;
-}
-
 // Sums over the flight samples that measure the unloaded plate (N, N²).
 struct Noise {
     double sum = 0, sq = 0;
@@ -187,112 +179,135 @@ class FlightSums {
     std::size_t from_ = 0, next_ = 0;
 };
 
-// Samples per summary group of the scan, and groups per chunk: a chunk (16 KB) is summarised while
-// it stays in the L1 cache, then walked from flagged group to flagged group.
-constexpr std::size_t kGroup = 16;
-constexpr std::size_t kChunkGroups = 128;
-constexpr std::size_t kChunk = kGroup * kChunkGroups;
-constexpr std::size_t kChunkWords = kChunkGroups / 64;
+// Samples per group of the scan, and groups per chunk. Each group is reduced to its smallest and
+// largest sample per vector lane; the group is searched sample by sample only when it can change
+// the contact state (a sample < off_n in contact, ≥ on_n in flight), so a group costs a few
+// instructions per sample (the pass is bound by instructions: the record streams from L3 at
+// several times its speed). A chunk (16 KB) then stays in L1 for the flight-noise sums.
+constexpr std::size_t kGroup = 32;
+constexpr std::size_t kChunk = 2048;
 
-// One bit per group of a chunk (bit g % 64 of word g / 64).
-using GroupBits = std::array<std::uint64_t, kChunkWords>;
-
-// The groups of a chunk in which the Schmitt trigger can fire: `below` has the groups holding a
-// sample < off_n (a contact can end there), `above` those holding a sample ≥ on_n (a contact can
-// start there). A group outside both masks cannot change the state, whichever it is.
-struct ChunkSummary {
-    GroupBits below{}, above{};
-};
-
-// Summarises the first `groups` full groups of x (at most kChunkGroups) and returns whether every
-// sample is finite. The finite test sums the samples of each group: a NaN or an infinity makes a
-// sum non-finite, and so could finite samples near ±1.8e308 overflowing, which the caller rules
-// out with an exact check before it reports anything.
+// Calls changes(g) for each group g < groups of x (kGroup samples each) in which the state
+// *contact can change, in order; changes(g) scans the group and may flip *contact. Returns whether
+// every sample is finite: each group's samples are summed, and a NaN or an infinity makes the sum
+// non-finite (so could finite samples near ±1.8e308 overflowing, which the caller rules out with
+// an exact check before it reports anything).
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) bool summarise_chunk_avx2(const double* x, std::size_t groups,
-                                                          double on_n, double off_n,
-                                                          ChunkSummary& out) {
+template <typename Changes>
+__attribute__((target("avx2"))) bool scan_groups_avx2(const double* x, std::size_t groups,
+                                                      double on_n, double off_n,
+                                                      const bool& contact, Changes&& changes) {
     const __m256d on = _mm256_set1_pd(on_n);
     const __m256d off = _mm256_set1_pd(off_n);
     __m256d sums = _mm256_setzero_pd();
-    out = ChunkSummary{};
-    // The bits of the current word are gathered in registers and stored once per word.
-    std::uint64_t below_bits = 0, above_bits = 0;
     // The record is requested 4 KB ahead: the hardware prefetcher alone leaves this loop waiting on
     // memory. The address is formed as an integer (it may lie past the record; a prefetch never
     // faults).
-    constexpr std::uintptr_t kAheadBytes = 32 * kGroup * sizeof(double);
+    constexpr std::uintptr_t kAheadBytes = 4096;
+    constexpr std::uintptr_t kLineBytes = 64;
     for (std::size_t g = 0; g < groups; ++g) {
         const double* p = x + g * kGroup;
         const std::uintptr_t ahead = reinterpret_cast<std::uintptr_t>(p) + kAheadBytes;
-        _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(ahead + 64), _MM_HINT_T0);
+        for (std::uintptr_t line = 0; line < kGroup * sizeof(double); line += kLineBytes)
+            _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T0);
         const __m256d v0 = _mm256_loadu_pd(p);
         const __m256d v1 = _mm256_loadu_pd(p + 4);
         const __m256d v2 = _mm256_loadu_pd(p + 8);
         const __m256d v3 = _mm256_loadu_pd(p + 12);
-        // Per lane, the smallest and largest of the group's samples in that lane (a NaN may be
-        // dropped here; the sums catch it).
-        const __m256d low = _mm256_min_pd(_mm256_min_pd(v0, v1), _mm256_min_pd(v2, v3));
-        const __m256d high = _mm256_max_pd(_mm256_max_pd(v0, v1), _mm256_max_pd(v2, v3));
-        sums = _mm256_add_pd(sums, _mm256_add_pd(_mm256_add_pd(v0, v1), _mm256_add_pd(v2, v3)));
-        const auto below = static_cast<std::uint64_t>(
-            _mm256_movemask_pd(_mm256_cmp_pd(low, off, _CMP_LT_OQ)) != 0);
-        const auto above = static_cast<std::uint64_t>(
-            _mm256_movemask_pd(_mm256_cmp_pd(high, on, _CMP_GE_OQ)) != 0);
-        below_bits |= below << (g % 64);
-        above_bits |= above << (g % 64);
-        if (g % 64 == 63 || g + 1 == groups) {
-            out.below[g / 64] = below_bits;
-            out.above[g / 64] = above_bits;
-            below_bits = above_bits = 0;
+        const __m256d v4 = _mm256_loadu_pd(p + 16);
+        const __m256d v5 = _mm256_loadu_pd(p + 20);
+        const __m256d v6 = _mm256_loadu_pd(p + 24);
+        const __m256d v7 = _mm256_loadu_pd(p + 28);
+        sums = _mm256_add_pd(
+            sums, _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(v0, v1), _mm256_add_pd(v2, v3)),
+                                _mm256_add_pd(_mm256_add_pd(v4, v5), _mm256_add_pd(v6, v7))));
+        // Per lane, the smallest (in contact) or largest (in flight) of the group's samples in that
+        // lane (a NaN may be dropped here; the sums catch it).
+        bool change;
+        if (contact) {
+            const __m256d low =
+                _mm256_min_pd(_mm256_min_pd(_mm256_min_pd(v0, v1), _mm256_min_pd(v2, v3)),
+                              _mm256_min_pd(_mm256_min_pd(v4, v5), _mm256_min_pd(v6, v7)));
+            change = _mm256_movemask_pd(_mm256_cmp_pd(low, off, _CMP_LT_OQ)) != 0;
+        } else {
+            const __m256d high =
+                _mm256_max_pd(_mm256_max_pd(_mm256_max_pd(v0, v1), _mm256_max_pd(v2, v3)),
+                              _mm256_max_pd(_mm256_max_pd(v4, v5), _mm256_max_pd(v6, v7)));
+            change = _mm256_movemask_pd(_mm256_cmp_pd(high, on, _CMP_GE_OQ)) != 0;
         }
+        if (change)
+            changes(g);
     }
     const __m256d finite = _mm256_sub_pd(sums, sums);
     return _mm256_movemask_pd(_mm256_cmp_pd(finite, finite, _CMP_UNORD_Q)) == 0;
 }
 #endif
 
-bool summarise_chunk_portable(const double* x, std::size_t groups, double on_n, double off_n,
-                              ChunkSummary& out) {
+template <typename Changes>
+bool scan_groups_portable(const double* x, std::size_t groups, double on_n, double off_n,
+                          const bool& contact, Changes&& changes) {
     double sum = 0.0;
-    out = ChunkSummary{};
     for (std::size_t g = 0; g < groups; ++g) {
-        bool below = false, above = false;
+        bool change = false;
         for (std::size_t j = 0; j < kGroup; ++j) {
             const double v = x[g * kGroup + j];
-            below |= v < off_n;
-            above |= v >= on_n;
+            change |= contact ? v < off_n : v >= on_n;
             sum += v;
         }
-        const std::uint64_t bit = std::uint64_t{1} << (g % 64);
-        if (below)
-            out.below[g / 64] |= bit;
-        if (above)
-            out.above[g / 64] |= bit;
+        if (change)
+            changes(g);
     }
     return std::isfinite(sum);
 }
 
-bool summarise_chunk(const double* x, std::size_t groups, double on_n, double off_n,
-                     ChunkSummary& out) {
+template <typename Changes>
+bool scan_groups(const double* x, std::size_t groups, double on_n, double off_n,
+                 const bool& contact, Changes&& changes) {
 #if defined(__x86_64__)
     static const bool avx2 = __builtin_cpu_supports("avx2");
     if (avx2)
-        return summarise_chunk_avx2(x, groups, on_n, off_n, out);
+        return scan_groups_avx2(x, groups, on_n, off_n, contact, changes);
 #endif
-    return summarise_chunk_portable(x, groups, on_n, off_n, out);
+    return scan_groups_portable(x, groups, on_n, off_n, contact, changes);
 }
 
-// The first group at or after `from` whose bit is set, else kChunkGroups.
-std::size_t next_flagged(const GroupBits& bits, std::size_t from) {
-    for (std::size_t w = from / 64; w < kChunkWords; ++w) {
-        const std::uint64_t word =
-            w == from / 64 ? bits[w] & (~std::uint64_t{0} << (from % 64)) : bits[w];
-        if (word != 0)
-            return w * 64 + static_cast<std::size_t>(std::countr_zero(word));
+// The first k in [from, end) with f[k] < level (kBelow) or f[k] ≥ level (otherwise), else end:
+// four samples per comparison, the first hit found from the comparison's mask.
+template <bool kBelow>
+std::size_t first_crossing_portable(const double* f, std::size_t from, std::size_t end,
+                                    double level) {
+    for (std::size_t k = from; k < end; ++k) {
+        if (kBelow ? f[k] < level : f[k] >= level)
+            return k;
     }
-    return kChunkGroups;
+    return end;
+}
+
+#if defined(__x86_64__)
+template <bool kBelow>
+__attribute__((target("avx2"))) std::size_t first_crossing_avx2(const double* f, std::size_t from,
+                                                                std::size_t end, double level) {
+    const __m256d threshold = _mm256_set1_pd(level);
+    std::size_t k = from;
+    for (; k + 4 <= end; k += 4) {
+        const __m256d v = _mm256_loadu_pd(f + k);
+        const int hits = _mm256_movemask_pd(kBelow ? _mm256_cmp_pd(v, threshold, _CMP_LT_OQ)
+                                                   : _mm256_cmp_pd(v, threshold, _CMP_GE_OQ));
+        if (hits != 0)
+            return k + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(hits)));
+    }
+    return first_crossing_portable<kBelow>(f, k, end, level);
+}
+#endif
+
+template <bool kBelow>
+std::size_t first_crossing(const double* f, std::size_t from, std::size_t end, double level) {
+#if defined(__x86_64__)
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2)
+        return first_crossing_avx2<kBelow>(f, from, end, level);
+#endif
+    return first_crossing_portable<kBelow>(f, from, end, level);
 }
 
 [[noreturn]] void throw_non_finite(std::span<const double> f, std::size_t from) {
@@ -303,8 +318,8 @@ std::size_t next_flagged(const GroupBits& bits, std::size_t from) {
 }
 
 // The first detection at the threshold floor, in one pass over the record in L1-sized chunks:
-// finite check, the Schmitt trigger's raw runs (only the groups of kGroup samples that ChunkSummary
-// flags for the current state are scanned), and the flight-noise sums of the flights that step 2 of
+// finite check, the Schmitt trigger's raw runs (only the groups of kGroup samples in which the
+// current state can change are searched), and the flight-noise sums of the flights that step 2 of
 // the debouncing will keep, taken while the samples are in cache. The flight bookkeeping follows
 // debounce(): contacts shorter than min_contact merge into the flight around them, and an
 // interior flight (not the first or last run) shorter than min_flight becomes contact and adds
@@ -315,7 +330,8 @@ struct FirstDetection {
 };
 
 FirstDetection scan_at_floor(std::span<const double> f, double on_n, double off_n,
-                             std::size_t min_contact, std::size_t min_flight, std::size_t margin) {
+                             std::size_t min_contact, std::size_t min_flight, std::size_t margin,
+                             ContactObserver* observer) {
     FirstDetection out;
     const std::size_t n = f.size();
     bool contact = f[0] >= on_n;
@@ -329,6 +345,8 @@ FirstDetection scan_at_floor(std::span<const double> f, double on_n, double off_
     // the next; a short one (a spike) merges into the flight around it.
     const auto end_contact = [&](std::size_t begin, std::size_t end) {
         if (end - begin >= min_contact) {
+            if (observer != nullptr)
+                observer->contact(begin, end);
             if (in_flight) {
                 const std::size_t length = begin - flight_begin;
                 const bool interior = flight_begin > 0;  // a contact follows it
@@ -344,29 +362,16 @@ FirstDetection scan_at_floor(std::span<const double> f, double on_n, double off_
             flight_begin = 0;
         }
     };
-    ChunkSummary summary;
     for (std::size_t chunk = 0; chunk < n; chunk += kChunk) {
         const std::size_t size = std::min(kChunk, n - chunk);
         const std::size_t groups = size / kGroup;
-        if (!summarise_chunk(f.data() + chunk, groups, on_n, off_n, summary)) {
-            for (std::size_t k = chunk; k < chunk + groups * kGroup; ++k) {
-                if (!std::isfinite(f[k]))
-                    throw_non_finite(f, k);
-            }
-        }
-        for (std::size_t k = chunk + groups * kGroup; k < chunk + size; ++k) {
-            if (!std::isfinite(f[k]))
-                throw_non_finite(f, k);
-        }
         const std::size_t stop = chunk + size;
         // Samples [k, end) are scanned for the sample that ends the current run.
         std::size_t k = chunk;
         const auto scan = [&](std::size_t end) {
             for (;;) {
-                for (; k < end; ++k) {
-                    if (contact ? f[k] < off_n : f[k] >= on_n)
-                        break;
-                }
+                k = contact ? first_crossing<true>(f.data(), k, end, off_n)
+                            : first_crossing<false>(f.data(), k, end, on_n);
                 if (k == end)
                     return;
                 out.raw_runs.push_back(Run{contact, run_begin, k});
@@ -376,15 +381,28 @@ FirstDetection scan_at_floor(std::span<const double> f, double on_n, double off_
                 run_begin = k;
             }
         };
-        // Only the groups flagged for the current state are scanned; a crossing inside a group
-        // switches the state, and the search goes on from that group in the other mask.
-        for (std::size_t g = next_flagged(contact ? summary.below : summary.above, 0); g < groups;
-             g = next_flagged(contact ? summary.below : summary.above, g + 1)) {
-            k = std::max(k, chunk + g * kGroup);
-            scan(chunk + (g + 1) * kGroup);
+        // A group in which the state can change is searched from its start (or from the last
+        // crossing) to its end; a crossing inside it switches the state, and the search goes on
+        // for the other level. A non-finite sample found after the chunk's scan discards it all.
+        const bool finite =
+            scan_groups(f.data() + chunk, groups, on_n, off_n, contact, [&](std::size_t g) {
+                k = std::max(k, chunk + g * kGroup);
+                scan(chunk + (g + 1) * kGroup);
+            });
+        if (!finite) {
+            for (std::size_t j = chunk; j < chunk + groups * kGroup; ++j) {
+                if (!std::isfinite(f[j]))
+                    throw_non_finite(f, j);
+            }
+        }
+        for (std::size_t j = chunk + groups * kGroup; j < stop; ++j) {
+            if (!std::isfinite(f[j]))
+                throw_non_finite(f, j);
         }
         k = std::max(k, chunk + groups * kGroup);
         scan(stop);
+        if (observer != nullptr)
+            observer->scanned(stop);
         if (in_flight)
             sums.advance(f, (contact ? run_begin : stop) > margin
                                 ? (contact ? run_begin : stop) - margin
@@ -413,11 +431,20 @@ double crossing_time_s(std::span<const double> fz_n, std::size_t sample, double 
                                     " has no predecessor in " + std::to_string(fz_n.size()) +
                                     " samples");
     }
-    return crossing_time_s_impl(fz_n, sample, level_n, sample_rate_hz);
+    return crossing_time_s(fz_n[sample - 1], fz_n[sample], sample, level_n, sample_rate_hz);
 }
 
-EventDetection detect_events(std::span<const double> f, double fs,
-                             const AnalysisSettings& settings) {
+// Sub-sample time of the crossing of `level` between samples k−1 and k (METHODS §0).
+double crossing_time_s(double before_n, double at_n, std::size_t sample, double level_n,
+                       double sample_rate_hz) {
+    const double fraction = at_n != before_n ? (level_n - before_n) / (at_n - before_n) : 0.0;
+    return (static_cast<double>(sample - 1) + fraction) / sample_rate_hz;
+}
+
+namespace {
+
+EventDetection detect(std::span<const double> f, double fs, const AnalysisSettings& settings,
+                      ContactObserver* observer) {
     if (!(fs > 0) || !std::isfinite(fs)) {
         throw std::invalid_argument("event detection: sample rate must be positive, not " +
                                     std::to_string(fs) + " Hz");
@@ -433,7 +460,7 @@ EventDetection detect_events(std::span<const double> f, double fs,
     // iteration).
     FirstDetection first =
         scan_at_floor(f, settings.threshold_floor_n + settings.hysteresis_n,
-                      settings.threshold_floor_n, min_contact, min_flight, margin);
+                      settings.threshold_floor_n, min_contact, min_flight, margin, observer);
     out.runs = std::move(first.raw_runs);
     out.merged_flights = debounce(out.runs, min_contact, min_flight);
     const Noise& noise = first.noise;
@@ -455,6 +482,18 @@ EventDetection detect_events(std::span<const double> f, double fs,
     }
     out.threshold_on_N = out.threshold_N + settings.hysteresis_n;
     return out;
+}
+
+}  // namespace
+
+EventDetection detect_events(std::span<const double> f, double fs,
+                             const AnalysisSettings& settings) {
+    return detect(f, fs, settings, nullptr);
+}
+
+EventDetection detect_events(std::span<const double> f, double fs, const AnalysisSettings& settings,
+                             ContactObserver& observer) {
+    return detect(f, fs, settings, &observer);
 }
 
 }  // namespace hoplab::processing

@@ -124,8 +124,8 @@ struct Peak {
 };
 
 // The per-window scans below run four samples per vector (AVX2 clone chosen at run time, else two
-// SSE2 halves), with the same arithmetic per lane as a scalar loop: maxima are exact in any order,
-// and the trapezoid's partial sums keep the order of the four-way scalar loop they replaced.
+// SSE2 halves), with the same arithmetic on both paths: maxima are exact in any order, and the
+// trapezoid adds sixteen partial sums in a fixed order.
 using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
 
 using Index4 = long long __attribute__((vector_size(4 * sizeof(long long))));
@@ -201,20 +201,25 @@ __attribute__((target_clones("avx2", "default"))) double largest_step(std::span<
 }
 
 // Σ (f[k−1] + f[k]) over k in (begin, end), N, as 2 Σ f[begin, end) − f[begin] − f[end − 1]:
-// one load per sample, two vectors of partial sums (end > begin).
+// one load per sample, four vectors of partial sums (four additions in flight: the loop is bound by
+// their latency) (end > begin).
 __attribute__((target_clones("avx2", "default"))) double trapezoid_sum(std::span<const double> f,
                                                                        std::size_t begin,
                                                                        std::size_t end) {
-    Lanes4 partial_a{}, partial_b{};
+    Lanes4 partial_a{}, partial_b{}, partial_c{}, partial_d{};
     std::size_t k = begin;
-    for (; k + 8 <= end; k += 8) {
-        Lanes4 a, b;
+    for (; k + 16 <= end; k += 16) {
+        Lanes4 a, b, c, d;
         std::memcpy(&a, f.data() + k, sizeof a);
         std::memcpy(&b, f.data() + k + 4, sizeof b);
+        std::memcpy(&c, f.data() + k + 8, sizeof c);
+        std::memcpy(&d, f.data() + k + 12, sizeof d);
         partial_a += a;
         partial_b += b;
+        partial_c += c;
+        partial_d += d;
     }
-    const Lanes4 partial = partial_a + partial_b;
+    const Lanes4 partial = (partial_a + partial_b) + (partial_c + partial_d);
     double sum = (partial[0] + partial[1]) + (partial[2] + partial[3]);
     for (; k < end; ++k)
         sum += f[k];
@@ -226,14 +231,17 @@ __attribute__((target_clones("avx2", "default"))) double trapezoid_sum(std::span
 __attribute__((target_clones("avx2", "default"))) std::size_t next_local_maximum(
     std::span<const double> y, std::size_t from, std::size_t end) {
     std::size_t k = from;
-    for (; k + 4 <= end; k += 4) {
-        Lanes4 before, v, after;
-        std::memcpy(&before, y.data() + k - 1, sizeof before);
-        std::memcpy(&v, y.data() + k, sizeof v);
-        std::memcpy(&after, y.data() + k + 1, sizeof after);
-        const auto rising = v > before;
-        const auto not_falling = v >= after;
-        const auto hit = rising & not_falling;
+    // Eight candidates per step, one branch: the rising edges searched here rarely hold one.
+    for (; k + 8 <= end; k += 8) {
+        Lanes4 before_a, v_a, after_a, before_b, v_b, after_b;
+        std::memcpy(&before_a, y.data() + k - 1, sizeof before_a);
+        std::memcpy(&v_a, y.data() + k, sizeof v_a);
+        std::memcpy(&after_a, y.data() + k + 1, sizeof after_a);
+        std::memcpy(&before_b, y.data() + k + 3, sizeof before_b);
+        std::memcpy(&v_b, y.data() + k + 4, sizeof v_b);
+        std::memcpy(&after_b, y.data() + k + 5, sizeof after_b);
+        const auto hit =
+            ((v_a > before_a) & (v_a >= after_a)) | ((v_b > before_b) & (v_b >= after_b));
         if (hit[0] | hit[1] | hit[2] | hit[3])
             break;
     }
@@ -244,27 +252,48 @@ __attribute__((target_clones("avx2", "default"))) std::size_t next_local_maximum
     return end;
 }
 
+// The prominence of the local maximum y[k] (scipy.signal.peak_prominences: its height above the
+// higher of the lowest points between it and higher ground on each side).
+double prominence(std::span<const double> y, std::size_t k) {
+    double left_min = y[k];
+    for (std::size_t j = k; j-- > 0 && y[j] <= y[k];) {
+        left_min = std::min(left_min, y[j]);
+    }
+    double right_min = y[k];
+    for (std::size_t j = k + 1; j < y.size() && y[j] <= y[k]; ++j) {
+        right_min = std::min(right_min, y[j]);
+    }
+    return y[k] - std::max(left_min, right_min);
+}
+
 // METHODS §4.1: the first local maximum of y in [1, search_end) before the global maximum at
-// `global` whose prominence (scipy.signal.peak_prominences: height above the higher of the lowest
-// points between it and higher ground on each side) reaches min_prominence.
+// `global` whose prominence reaches min_prominence.
 std::optional<std::size_t> impact_peak(std::span<const double> y, std::size_t global,
                                        std::size_t search_end, double min_prominence) {
     const std::size_t end = std::min(search_end, global);
     for (std::size_t k = next_local_maximum(y, 1, end); k < end;
          k = next_local_maximum(y, k + 1, end)) {
-        double left_min = y[k];
-        for (std::size_t j = k; j-- > 0 && y[j] <= y[k];) {
-            left_min = std::min(left_min, y[j]);
-        }
-        double right_min = y[k];
-        for (std::size_t j = k + 1; j < y.size() && y[j] <= y[k]; ++j) {
-            right_min = std::min(right_min, y[j]);
-        }
-        if (y[k] - std::max(left_min, right_min) >= min_prominence) {
+        if (prominence(y, k) >= min_prominence)
             return k;
-        }
     }
     return std::nullopt;
+}
+
+// The peak of the filtered force y over a run starting at sample `begin`, its largest step before
+// it, and (min_impact_prominence_n given) the impact peak in the first impact_search_fraction.
+Peak peak_of(std::span<const double> y, std::size_t begin, double fs,
+             const std::optional<double>& min_impact_prominence_n, double impact_search_fraction) {
+    const std::size_t local = first_largest(y);
+    Peak p{y[local], begin + local, std::nullopt, std::nullopt};
+    if (local > 0)
+        p.max_slope_n_per_s = largest_step(y.first(local + 1)) * fs;
+    if (min_impact_prominence_n) {
+        const auto search_end = static_cast<std::size_t>(
+            std::ceil(impact_search_fraction * static_cast<double>(y.size())));
+        if (const auto k = impact_peak(y, local, search_end, *min_impact_prominence_n))
+            p.impact = ImpactPeak{y[*k], begin + *k};
+    }
+    return p;
 }
 
 // A zero-phase filter evaluated on [begin − margin, end + margin) clamped to the record. When the
@@ -313,7 +342,7 @@ class WindowedFilter {
     template <typename Visit>
     void peaks(std::span<const double> f, const std::vector<Run>& runs,
                const std::vector<std::size_t>& which, double fs,
-               std::optional<double> min_impact_prominence_n, double impact_search_fraction,
+               const std::optional<double>& min_impact_prominence_n, double impact_search_fraction,
                Visit&& visit, std::vector<std::optional<Peak>>& result) {
         std::vector<std::size_t> order = which;
         std::stable_sort(order.begin(), order.end(), [&runs](std::size_t a, std::size_t b) {
@@ -361,34 +390,194 @@ class WindowedFilter {
             }
             for (std::size_t j = 0; j < count; ++j) {
                 visit(order[g + j]);
-                const Run& r = runs[order[g + j]];
-                const double* y = outputs[j].data();
-                const std::size_t len = r.end - r.begin;
-                const std::size_t local = first_largest(std::span<const double>(y, len));
-                Peak p{y[local], r.begin + local, std::nullopt, std::nullopt};
-                if (local > 0) {
-                    p.max_slope_n_per_s = largest_step(std::span<const double>(y, local + 1)) * fs;
-                }
-                if (min_impact_prominence_n) {
-                    const auto search_end = static_cast<std::size_t>(
-                        std::ceil(impact_search_fraction * static_cast<double>(len)));
-                    if (const auto k = impact_peak(std::span<const double>(y, len), local,
-                                                   search_end, *min_impact_prominence_n)) {
-                        p.impact = ImpactPeak{y[*k], r.begin + *k};
-                    }
-                }
-                result[order[g + j]] = p;
+                result[order[g + j]] = peak_of(outputs[j], runs[order[g + j]].begin, fs,
+                                               min_impact_prominence_n, impact_search_fraction);
             }
             g = group_end;
         }
     }
     [[nodiscard]] std::span<const double> values() const { return values_; }
+    [[nodiscard]] std::size_t margin() const { return margin_; }
+
+    // Filtered samples of stretches of f whose margins lie inside it (ZeroPhaseFilter::
+    // apply_inside): the same values peaks() computes for those runs.
+    void filter_inside(std::span<const double> f,
+                       std::span<const ZeroPhaseFilter::Stretch> stretches,
+                       std::span<const std::span<double>> outputs) {
+        filter_.apply_inside(f, margin_, stretches, outputs);
+    }
 
   private:
     ZeroPhaseFilter filter_;
     std::size_t margin_;
     double cutoff_hz_, fs_;
     std::vector<double> values_;
+};
+
+// Contact windows filtered during the event pass (ContactObserver), while the pass still has their
+// samples in cache: the record is then read from memory once, where filtering every run afterwards
+// reads most of it again and waits on it. The floor detection's contacts whose margins lie inside
+// the record and that last at most `longest` samples are filtered 32 at a time, sorted by length
+// into 16-lane groups of similar length, once the pass has checked their windows. Each is reduced
+// at once to what the peak metrics need: its first largest filtered value, the largest step before
+// it, the local maxima the impact search would test with their prominences (which of them counts
+// needs the body weight, known later), its raw trapezoid sum and the raw samples around its edges.
+// The final runs are usually these contacts; a run that is not (merged by the debouncing, moved by
+// a raised θ, near an edge, long) is filtered afterwards by WindowedFilter::peaks. A window's
+// filtered values do not depend on the other windows of its group, so both ways give the same
+// numbers.
+class FilteredAhead final : public ContactObserver {
+  public:
+    struct Contact {
+        std::size_t begin = 0, end = 0;
+        std::size_t peak = 0;                      // first largest filtered sample, from begin
+        double peak_n = 0;                         // its value
+        double largest_step_n = 0;                 // largest_step of the filtered samples up to it
+        std::size_t impacts = 0, impacts_end = 0;  // its impact candidates in impacts_
+        double trapezoid_sum_n = 0;                // trapezoid_sum(f, begin, end)
+        // f[begin − 1], f[begin], f[end − 1], f[end]
+        double before_begin_n = 0, at_begin_n = 0, before_end_n = 0, at_end_n = 0;
+    };
+
+    void start(std::span<const double> f, WindowedFilter& filter, std::size_t longest,
+               double impact_search_fraction) {
+        f_ = f;
+        filter_ = &filter;
+        longest_ = longest;
+        impact_search_fraction_ = impact_search_fraction;
+        pending_.clear();
+        contacts_.clear();
+        impacts_.clear();
+        cursor_ = 0;
+    }
+
+    void contact(std::size_t begin, std::size_t end) override {
+        const std::size_t margin = filter_->margin();
+        if (begin >= margin && f_.size() - end >= margin && end - begin <= longest_)
+            pending_.push_back({begin, end});
+    }
+
+    void scanned(std::size_t up_to) override {
+        while (pending_.size() >= kBatch && pending_[kBatch - 1].end + filter_->margin() <= up_to)
+            filter_pending(kBatch);
+    }
+
+    // After the pass: the contacts still pending.
+    void finish() {
+        while (!pending_.empty())
+            filter_pending(std::min(kBatch, pending_.size()));
+    }
+
+    // The contact [r.begin, r.end), if it was filtered here. Runs are asked for in record order.
+    [[nodiscard]] const Contact* match(const Run& r) {
+        while (cursor_ < contacts_.size() && contacts_[cursor_].begin < r.begin)
+            ++cursor_;
+        return cursor_ < contacts_.size() && contacts_[cursor_].begin == r.begin &&
+                       contacts_[cursor_].end == r.end
+                   ? &contacts_[cursor_]
+                   : nullptr;
+    }
+
+    // peak_of() for the contact, from what was kept of it.
+    [[nodiscard]] Peak peak(const Contact& c, double fs,
+                            const std::optional<double>& min_impact_prominence_n) const {
+        Peak p{c.peak_n, c.begin + c.peak, std::nullopt, std::nullopt};
+        if (c.peak > 0)
+            p.max_slope_n_per_s = c.largest_step_n * fs;
+        if (min_impact_prominence_n) {
+            for (std::size_t i = c.impacts; i < c.impacts_end; ++i) {
+                if (impacts_[i].prominence_n >= *min_impact_prominence_n) {
+                    p.impact = ImpactPeak{impacts_[i].force_n, c.begin + impacts_[i].index};
+                    break;
+                }
+            }
+        }
+        return p;
+    }
+
+    // Gives back buffers grown by a long record (kept between calls otherwise).
+    void release_if_larger_than(std::size_t contacts) {
+        if (contacts_.capacity() > contacts) {
+            contacts_ = {};
+            impacts_ = {};
+        }
+    }
+
+  private:
+    static constexpr std::size_t kBatch = 32;
+    static constexpr std::size_t kLanes = 16;
+
+    void filter_pending(std::size_t count) {
+        const std::span<const ZeroPhaseFilter::Stretch> batch(pending_.data(), count);
+        std::array<std::size_t, kBatch> order{};
+        for (std::size_t j = 0; j < count; ++j)
+            order[j] = j;
+        std::stable_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count),
+                         [&batch](std::size_t a, std::size_t b) {
+                             return batch[a].end - batch[a].begin < batch[b].end - batch[b].begin;
+                         });
+        const std::size_t first = contacts_.size();
+        contacts_.resize(first + count);
+        for (std::size_t g = 0; g < count; g += kLanes) {
+            const std::size_t lanes = std::min(kLanes, count - g);
+            std::array<ZeroPhaseFilter::Stretch, kLanes> stretches;
+            std::array<std::span<double>, kLanes> outputs;
+            std::size_t total = 0;
+            for (std::size_t l = 0; l < lanes; ++l)
+                total += batch[order[g + l]].end - batch[order[g + l]].begin;
+            scratch_.resize(std::max(scratch_.size(), total));
+            std::size_t at = 0;
+            for (std::size_t l = 0; l < lanes; ++l) {
+                const auto& s = batch[order[g + l]];
+                stretches[l] = s;
+                outputs[l] = std::span<double>(scratch_).subspan(at, s.end - s.begin);
+                at += s.end - s.begin;
+            }
+            filter_->filter_inside(f_, std::span(stretches).first(lanes),
+                                   std::span(outputs).first(lanes));
+            for (std::size_t l = 0; l < lanes; ++l) {
+                const auto& s = batch[order[g + l]];
+                const std::span<const double> y = outputs[l];
+                Contact& c = contacts_[first + order[g + l]];
+                c.begin = s.begin;
+                c.end = s.end;
+                c.peak = first_largest(y);
+                c.peak_n = y[c.peak];
+                if (c.peak > 0)
+                    c.largest_step_n = largest_step(y.first(c.peak + 1));
+                // impact_peak()'s candidates, in its order.
+                const auto search_end = static_cast<std::size_t>(
+                    std::ceil(impact_search_fraction_ * static_cast<double>(y.size())));
+                const std::size_t end = std::min(search_end, c.peak);
+                c.impacts = impacts_.size();
+                for (std::size_t k = next_local_maximum(y, 1, end); k < end;
+                     k = next_local_maximum(y, k + 1, end))
+                    impacts_.push_back(ImpactCandidate{k, y[k], prominence(y, k)});
+                c.impacts_end = impacts_.size();
+                c.trapezoid_sum_n = trapezoid_sum(f_, s.begin, s.end);
+                c.before_begin_n = f_[s.begin - 1];
+                c.at_begin_n = f_[s.begin];
+                c.before_end_n = f_[s.end - 1];
+                c.at_end_n = f_[s.end];
+            }
+        }
+        pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(count));
+    }
+
+    struct ImpactCandidate {
+        std::size_t index = 0;  // from the contact's start
+        double force_n = 0, prominence_n = 0;
+    };
+
+    std::span<const double> f_;
+    WindowedFilter* filter_ = nullptr;
+    std::size_t longest_ = 0;
+    double impact_search_fraction_ = 0;
+    std::vector<ZeroPhaseFilter::Stretch> pending_;
+    std::vector<Contact> contacts_;  // in record order
+    std::size_t cursor_ = 0;         // match()'s place in contacts_
+    std::vector<double> scratch_;    // one group's filtered samples
+    std::vector<ImpactCandidate> impacts_;
 };
 
 void check_settings(const AnalysisSettings& s) {
@@ -463,7 +652,24 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
     const double g = settings.gravity_m_s2;
     const auto flag = [&out](std::string text) { out.quality_flags.push_back(std::move(text)); };
 
-    EventDetection events = detect_events(f, fs, settings);
+    // A cutoff at or above 0.45·fs cannot be designed (METHODS §1.1): at such low rates (load-cell
+    // boards) the filtered metrics are null with a flag rather than the whole trial refused.
+    const bool peaks_possible = settings.peak_cutoff_hz < 0.45 * fs;
+    // Reused on this thread while the cutoff and rate stay the same, with their work buffers.
+    thread_local std::optional<WindowedFilter> peak_filter;
+    thread_local FilteredAhead filtered_ahead;
+    if (peaks_possible && (!peak_filter || !peak_filter->designed_for(settings.peak_cutoff_hz, fs)))
+        peak_filter.emplace(settings.peak_cutoff_hz, fs);
+    // Contacts of up to 1 s (hops, not stances) are filtered during the event pass.
+    EventDetection events = [&] {
+        if (!peaks_possible)
+            return detect_events(f, fs, settings);
+        filtered_ahead.start(f, *peak_filter, static_cast<std::size_t>(fs),
+                             settings.impact_search_fraction);
+        EventDetection detected = detect_events(f, fs, settings, filtered_ahead);
+        filtered_ahead.finish();
+        return detected;
+    }();
     auto runs = std::move(events.runs);
     const double threshold = events.threshold_N;
     const std::size_t double_taps = events.merged_flights;
@@ -549,9 +755,6 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         flag("sample rate below 500 Hz: loading rates are null");
     }
 
-    // A cutoff at or above 0.45·fs cannot be designed (METHODS §1.1): at such low rates (load-cell
-    // boards) the filtered metrics are null with a flag rather than the whole trial refused.
-    const bool peaks_possible = settings.peak_cutoff_hz < 0.45 * fs;
     const bool stabilisation_possible = settings.stabilisation_cutoff_hz < 0.45 * fs;
     if (!peaks_possible) {
         flag("sample rate " + std::to_string(fs) + " Hz is too low for the " +
@@ -616,14 +819,31 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
     thread_local std::vector<std::optional<Peak>> run_peaks;
     run_peaks.assign(runs.size(), std::nullopt);
     if (peaks_possible) {
-        // Reused on this thread while the cutoff and rate stay the same, with its work buffers.
-        thread_local std::optional<WindowedFilter> peak_filter;
-        if (!peak_filter || !peak_filter->designed_for(settings.peak_cutoff_hz, fs))
-            peak_filter.emplace(settings.peak_cutoff_hz, fs);
-        peak_filter->peaks(
-            f, runs, peak_runs, fs,
-            bw ? std::optional<double>(settings.impact_min_prominence_bw * *bw) : std::nullopt,
-            settings.impact_search_fraction, sample_run, run_peaks);
+        const std::optional<double> min_impact_prominence_n =
+            bw ? std::optional<double>(settings.impact_min_prominence_bw * *bw) : std::nullopt;
+        // Runs filtered during the event pass take their values from there; the rest are
+        // filtered now.
+        thread_local std::vector<std::size_t> filter_now;
+        filter_now.clear();
+        for (const std::size_t i : peak_runs) {
+            const FilteredAhead::Contact* c = filtered_ahead.match(runs[i]);
+            if (c == nullptr) {
+                filter_now.push_back(i);
+                continue;
+            }
+            RunSamples samples;
+            samples.trapezoid_sum_n = c->trapezoid_sum_n;
+            samples.touchdown_s =
+                crossing_time_s(c->before_begin_n, c->at_begin_n, c->begin, on_n, fs);
+            samples.take_off_s =
+                crossing_time_s(c->before_end_n, c->at_end_n, c->end, threshold, fs);
+            run_samples[i] = samples;
+            run_peaks[i] = filtered_ahead.peak(*c, fs, min_impact_prominence_n);
+        }
+        peak_filter->peaks(f, runs, filter_now, fs, min_impact_prominence_n,
+                           settings.impact_search_fraction, sample_run, run_peaks);
+        constexpr std::size_t kMostKeptContacts = 65'536;  // (5 MB)
+        filtered_ahead.release_if_larger_than(kMostKeptContacts);
         // A long stance leaves work buffers of 16 lanes × its length: not kept beyond this call.
         constexpr std::size_t kLongestKeptRun = 65'536;  // samples (16 lanes × 8 B → 8 MB)
         if (std::any_of(peak_runs.begin(), peak_runs.end(), [&runs](std::size_t i) {
@@ -633,9 +853,10 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         }
     }
 
-    const auto contact_metrics = [&](std::size_t i) {
+    // Fills c (default-constructed) for contact run i; the result is built in place (a copy of
+    // each of a long set's contacts showed in the profile).
+    const auto contact_metrics = [&](std::size_t i, ContactMetrics& c) {
         const Run& r = runs[i];
-        ContactMetrics c;
         const RunSamples& samples = samples_of(i);
         c.start_s = samples.touchdown_s.value_or(0.0);
         c.end_s = *samples.take_off_s;  // contact_metrics is only asked for contacts that end
@@ -691,7 +912,6 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
             c.jump_height_m = g * *c.flight_time_after_s * *c.flight_time_after_s / 8.0;
             c.rsi = *c.jump_height_m / c.contact_time_s;
         }
-        return c;
     };
 
     const bool hop_protocol =
@@ -708,16 +928,16 @@ TrialAnalysis analyze_trial(std::span<const double> f, double fs, Protocol proto
         if (bounded_after) {
             const bool hop = bounded_before || (i == 1 && duration < settings.stance_min_s);
             if (hop || !hop_protocol) {
-                auto c = contact_metrics(i);
-                c.index = static_cast<int>(out.contacts.size()) + 1;
+                ContactMetrics& c = out.contacts.emplace_back();
+                contact_metrics(i, c);
+                c.index = static_cast<int>(out.contacts.size());
                 if (c.saturated)
                     flag("saturation: contact " + std::to_string(c.index) +
                          " reaches the plate limit");
-                out.contacts.push_back(std::move(c));
                 if (!first_contact_run)
                     first_contact_run = i;
             } else if (!out.initial_push_off) {
-                out.initial_push_off = contact_metrics(i);
+                contact_metrics(i, out.initial_push_off.emplace());
             }
         } else if (i >= 1 && protocol != Protocol::quiet_stance) {
             landing_run = i;

@@ -90,10 +90,12 @@ class ZeroPhaseFilter {
     // the forward state there and of the margin after it (maps made once per margin by running
     // apply()'s own arithmetic on unit inputs). The results agree with apply() on the windows to
     // rounding (about 1e-15 relative), not bit for bit. Groups of sixteen stretches run interleaved
-    // as in apply_many. Throws std::invalid_argument when the spans' sizes differ, margin is not
-    // longer than pad_samples(), a stretch is empty or its margins leave the record, outputs[i]
-    // does not hold end − begin samples, or a window holds a non-finite sample (the outputs of
-    // earlier groups may then already be written).
+    // as in apply_many. Best called while the windows are in cache (the passes wait on memory
+    // otherwise: sixteen windows far apart are more streams than the hardware prefetcher follows).
+    // Throws std::invalid_argument when the spans' sizes differ, margin is not longer than
+    // pad_samples(), a stretch is empty or its margins leave the record, outputs[i] does not hold
+    // end − begin samples, or a window holds a non-finite sample (the outputs of earlier groups may
+    // then already be written).
     void apply_inside(std::span<const double> record, std::size_t margin,
                       std::span<const Stretch> stretches,
                       std::span<const std::span<double>> outputs);

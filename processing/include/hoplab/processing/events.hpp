@@ -44,9 +44,31 @@ struct EventDetection {
 EventDetection detect_events(std::span<const double> fz_n, double sample_rate_hz,
                              const AnalysisSettings& settings);
 
+// Told about the first detection (at the threshold floor) while its pass over the record runs, so
+// that work on a contact's samples can be done while they are still in cache. contact(begin, end)
+// is called for each raw contact [begin, end) at least min_contact_s long, in order, as the pass
+// leaves it; scanned(up_to) after each stretch of the pass, once samples [0, up_to) are known to
+// be finite. These are the floor detection's contacts: the debouncing or a re-detection at a
+// raised θ may still merge, move or drop them.
+class ContactObserver {
+  public:
+    virtual ~ContactObserver() = default;
+    virtual void contact(std::size_t begin, std::size_t end) = 0;
+    virtual void scanned(std::size_t up_to) = 0;
+};
+
+// As above, telling `observer` about the floor detection's contacts during the pass.
+EventDetection detect_events(std::span<const double> fz_n, double sample_rate_hz,
+                             const AnalysisSettings& settings, ContactObserver& observer);
+
 // Time (s from the first sample) where the straight line between samples sample−1 and sample
 // crosses level_n. Throws std::invalid_argument when sample is 0 or past the end.
 double crossing_time_s(std::span<const double> fz_n, std::size_t sample, double level_n,
+                       double sample_rate_hz);
+
+// The same from the two samples' values: before_n = fz_n[sample − 1], at_n = fz_n[sample]
+// (sample ≥ 1); bit for bit the result above.
+double crossing_time_s(double before_n, double at_n, std::size_t sample, double level_n,
                        double sample_rate_hz);
 
 }  // namespace hoplab::processing
