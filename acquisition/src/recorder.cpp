@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 namespace hoplab::acquisition {
@@ -186,9 +187,7 @@ void Recorder::handle(SessionOpen& command) {
     }
     devices_ = command.devices;
     involved_limb_ = command.session.athlete.involved_limb;
-    calibrations_.clear();
     for (std::size_t i = 0; i < devices_.size(); ++i) {
-        calibrations_.push_back(devices_[i].calibration);
         samples_written_[i].store(0, std::memory_order_relaxed);
     }
     RecorderReply result;
@@ -224,24 +223,10 @@ void Recorder::handle(RawBlock& command) {
         if (to <= from) {
             return;
         }
-        const auto skip = static_cast<std::size_t>(from - first);
-        const auto take = static_cast<std::size_t>(to - from);
-        // Calibrated here into the trial's datasets, which the end-of-trial analysis reads back.
-        const auto& calibration = calibrations_[command.device];
-        const std::size_t channels = calibration.channel_count();
-        scratch_wrenches_.resize(take);
-        scratch_raw_.resize(take * channels);
-        const auto begin = static_cast<std::ptrdiff_t>(skip * channels);
-        const auto end = static_cast<std::ptrdiff_t>((skip + take) * channels);
-        if (!command.values.empty()) {
-            std::copy(command.values.begin() + begin, command.values.begin() + end,
-                      scratch_raw_.begin());
-        } else {
-            std::copy(command.counts.begin() + begin, command.counts.begin() + end,
-                      scratch_raw_.begin());
-        }
-        calibration.to_wrenches(scratch_raw_, scratch_wrenches_);
-        writer_->append_trial_force(command.device, scratch_wrenches_);
+        // The trial spans these rows of the raw stream; the writer derives their calibrated force
+        // when the trial ends (the raw stream is the primary record).
+        const std::uint64_t block_row = writer_->raw_samples_written(command.device) - n;
+        writer_->extend_trial(command.device, block_row + (from - first), to - from);
     } catch (const std::exception& error) {
         fail(error.what());
     }
@@ -277,9 +262,6 @@ void Recorder::handle(Gap& command) {
 }
 
 void Recorder::handle(Tare& command) {
-    if (command.device < calibrations_.size()) {
-        calibrations_[command.device] = command.calibration;
-    }
     if (!writer_) {
         return;
     }
@@ -366,7 +348,7 @@ RecorderReply Recorder::finish_trial(recording::TrialEnd end) {
     return result;
 }
 
-processing::TrialAnalysis Recorder::analyse_trial(std::span<const std::size_t> analysed) const {
+processing::TrialAnalysis Recorder::analyse_trial(std::span<const std::size_t> analysed) {
     const processing::Limb limb = trial_->start.limb;
     const double rate_hz = devices_.front().rate_hz;
     processing::TrialAnalysis analysis;
@@ -417,8 +399,20 @@ void Recorder::handle(TrialEnd& command) {
         return;
     }
     try {
+        // The trial's force is derived from the raw rows here (its cost grows with the trial's
+        // length, docs/performance.md): logged so that a slow stop can be told from a stuck one.
+        const auto began = std::chrono::steady_clock::now();
+        std::uint64_t samples = 0;
+        for (std::size_t i = 0; i < devices_.size(); ++i) {
+            samples += writer_->trial_samples(i);
+        }
         RecorderReply result = finish_trial(std::move(command.end));
         writer_->flush();
+        spdlog::info(
+            "trial {} ended: force of {} samples (all devices) derived and analysed in "
+            "{:.3f} s",
+            trial_->start.id, samples,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
         trial_.reset();
         reply(command.done, std::move(result));
     } catch (const std::exception& error) {

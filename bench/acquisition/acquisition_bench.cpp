@@ -338,8 +338,21 @@ json run_tcp(const BenchOptions& options, bool compress_raw) {
         offered = lossless_offered ? 0.5 * (*lossless_offered + lossy_offered) : 0.8 * offered;
     }
     const auto status = daemon.status();
+    // The trial spans every step: its stop derives the calibrated force of every sample written
+    // (docs/recording-format.md §5), so its duration is what that derivation costs.
+    std::uint64_t written = 0;
+    for (const auto& step : steps) {
+        written += step.written;
+    }
+    const auto stop_began = Clock::now();
     daemon.stop_trial_and_close_session(options.ingest_trial);
+    const double stop_s = std::chrono::duration<double>(Clock::now() - stop_began).count();
+    std::printf("  trial stop and session close: %.2f s for %llu samples written%s\n", stop_s,
+                static_cast<unsigned long long>(written),
+                options.ingest_trial ? " (the trial's force derived from them at the stop)" : "");
     json out{{"devices", options.tcp_devices},
+             {"stop_s", stop_s},
+             {"samples_written", written},
              {"compress_raw", compress_raw},
              {"samples_per_frame", options.tcp_samples_per_frame},
              {"step_s", options.step_s},
@@ -402,7 +415,10 @@ json run_udp(const BenchOptions& options) {
         if (!step.zero_loss()) {
             break;
         }
-        best = step;
+        // The highest rate reached: a loaded sender can fall short of a later step's offer.
+        if (!best || step.sent_frames_per_s > best->sent_frames_per_s) {
+            best = step;
+        }
     }
     const auto status = daemon.status();
     out["listener_status"] = status.value("listeners", json());

@@ -70,13 +70,16 @@ class FrameSender {
 
   private:
     struct Socket;
-    std::vector<std::uint8_t> encode_data(std::size_t samples, std::int64_t device_time_ns);
+    // The next DATA frame into `frame` (reused: same-size frames are patched in place).
+    void encode_data(std::vector<std::uint8_t>& frame, std::size_t samples,
+                     std::int64_t device_time_ns);
 
     std::unique_ptr<Socket> socket_;
     SenderTransport transport_;
     std::string device_name_;
     std::uint32_t seq_ = 0;
     std::uint64_t next_index_ = 0;
+    bool patch_checked_ = false;
 };
 
 }  // namespace hoplab::bench

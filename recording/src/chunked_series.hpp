@@ -2,8 +2,10 @@
 
 #include "h5.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -11,9 +13,16 @@ namespace hoplab::recording {
 
 // One growing dataset of the writer with its in-memory tail. Rows are buffered until they reach a
 // chunk boundary of the dataset and then written as whole chunks, so a chunk is written once in the
-// steady state (reference §3.2); write_pending() writes a partial tail (at a flush), and the next
-// whole-chunk write completes that chunk. T is the element type, `width` elements per row (1 for a
-// table of records).
+// steady state (reference §3.2); write_pending() writes a partial tail, and the next whole-chunk
+// write completes that chunk. T is the element type, `width` elements per row (1 for a table of
+// records).
+//
+// A flush (show_pending) must make the tail durable and visible too. For a compressed dataset
+// (shuffle + deflate on the raw streams) writing it through the filters would deflate the partial
+// chunk again at every flush — at 2 kHz and 250 ms flushes each sample 2.5 times, the largest item
+// of the daemon's CPU at lab load (docs/performance.md, session 7). show_pending stores the partial
+// chunk unfiltered instead (h5::Dataset::write_chunk_unfiltered) and keeps its rows buffered; the
+// whole-chunk write that completes it replaces it, deflated once.
 template <class T>
 class ChunkedSeries {
   public:
@@ -25,6 +34,7 @@ class ChunkedSeries {
     void attach(h5::Dataset dataset) {
         dataset_ = std::move(dataset);
         written_ = dataset_.rows();
+        unfiltered_tail_ = dataset_.can_write_unfiltered(chunk_rows_, memory_type_);
     }
     void detach() { dataset_ = h5::Dataset(); }
 
@@ -39,7 +49,25 @@ class ChunkedSeries {
             write(whole);
         }
     }
+    // Writes the buffered tail through the filters and drops it from the buffer (before the file
+    // is closed or reopened: attach() reads the row count back from the dataset).
     void write_pending() { write(pending_rows_); }
+    // Makes the buffered tail durable and visible at a flush, keeping it buffered when it starts a
+    // chunk of a compressed dataset (see the class comment); otherwise as write_pending().
+    void show_pending() {
+        // Not for the dataset's first chunk: HDF5 1.10.8 then fails to read the unfiltered chunk
+        // back when a partial write merges into it ("inflate() failed"; test FlushChunk.*), while
+        // later chunks read back as they should.
+        if (!unfiltered_tail_ || written_ == 0 || written_ % chunk_rows_ != 0 ||
+            pending_rows_ == 0) {
+            write_pending();
+            return;
+        }
+        // pending_rows_ < chunk_rows_ here: push() writes every whole chunk at once.
+        chunk_bytes_.assign(chunk_rows_ * width_ * sizeof(T), std::byte{0});
+        std::memcpy(chunk_bytes_.data(), pending_.data(), pending_rows_ * width_ * sizeof(T));
+        dataset_.write_chunk_unfiltered(written_, written_ + pending_rows_, chunk_bytes_);
+    }
     std::uint64_t rows() const { return written_ + pending_rows_; }
 
     // Column `column` of every row pushed so far, in order: the written rows read back from the
@@ -51,12 +79,31 @@ class ChunkedSeries {
         }
     }
 
+    // Rows [first, first + count) of every row pushed so far (first + count <= rows()): those
+    // written read back from the dataset, the rest from the buffer. `out` holds count × width
+    // elements.
+    void read_rows(std::uint64_t first, std::size_t count, T* out) const {
+        const std::uint64_t end = first + count;
+        std::size_t done = 0;
+        if (first < written_) {
+            const auto from_file = static_cast<std::size_t>(std::min(end, written_) - first);
+            dataset_.read(first, from_file, out, memory_type_);
+            done = from_file;
+        }
+        if (done < count) {
+            const auto pending_first = static_cast<std::size_t>(first + done - written_);
+            std::copy_n(pending_.begin() + static_cast<std::ptrdiff_t>(pending_first * width_),
+                        (count - done) * width_, out + done * width_);
+        }
+    }
+
   private:
     void write(std::size_t rows) {
         if (rows == 0) {
             return;
         }
-        dataset_.append(pending_.data(), rows, memory_type_);
+        // At written_, not at the dataset's end: show_pending() may have extended it already.
+        dataset_.write_rows(written_, pending_.data(), rows, memory_type_);
         written_ += rows;
         pending_.erase(pending_.begin(),
                        pending_.begin() + static_cast<std::ptrdiff_t>(rows * width_));
@@ -69,7 +116,9 @@ class ChunkedSeries {
     h5::Dataset dataset_;
     std::vector<T> pending_;
     std::size_t pending_rows_ = 0;
-    std::uint64_t written_ = 0;
+    std::uint64_t written_ = 0;  // rows written through the filters (the buffer holds the rest)
+    bool unfiltered_tail_ = false;
+    std::vector<std::byte> chunk_bytes_;
 };
 
 }  // namespace hoplab::recording

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace hoplab::recording::h5 {
@@ -677,6 +679,53 @@ void Dataset::append(const void* data, std::uint64_t n_rows, hid_t memory_type) 
                    H5P_DEFAULT, data),
           file(), path(), "cannot write");
     rows_ += n_rows;
+}
+
+void Dataset::write_rows(std::uint64_t first_row, const void* data, std::uint64_t n_rows,
+                         hid_t memory_type) {
+    if (first_row > rows_) {
+        throw std::invalid_argument(path() + ": write at row " + std::to_string(first_row) +
+                                    " past the end (" + std::to_string(rows_) + " rows)");
+    }
+    if (n_rows == 0) {
+        return;
+    }
+    if (first_row + n_rows > rows_) {
+        const hsize_t new_dims[2] = {first_row + n_rows, columns_};
+        check(H5Dset_extent(id(), new_dims), file(), path(), "cannot extend");
+        rows_ = first_row + n_rows;
+    }
+    Selection selection = select_rows(id(), first_row, n_rows, columns_, file(), path());
+    check(H5Dwrite(id(), memory_type, selection.memory_space.id(), selection.file_space.id(),
+                   H5P_DEFAULT, data),
+          file(), path(), "cannot write");
+}
+
+bool Dataset::can_write_unfiltered(std::size_t chunk_rows, hid_t memory_type) const {
+    if (H5Tequal(type_.id(), memory_type) <= 0) {
+        return false;
+    }
+    Handle plist =
+        checked(H5Dget_create_plist(id()), H5Pclose, file(), path(), "cannot read its layout");
+    if (H5Pget_layout(plist.id()) != H5D_CHUNKED || H5Pget_nfilters(plist.id()) <= 0) {
+        return false;
+    }
+    hsize_t dims[2] = {0, 0};
+    return H5Pget_chunk(plist.id(), 2, dims) >= 1 && dims[0] == chunk_rows;
+}
+
+void Dataset::write_chunk_unfiltered(std::uint64_t chunk_first_row, std::uint64_t rows_in_use,
+                                     std::span<const std::byte> chunk) {
+    if (rows_in_use > rows_) {
+        const hsize_t new_dims[2] = {rows_in_use, columns_};
+        check(H5Dset_extent(id(), new_dims), file(), path(), "cannot extend");
+        rows_ = rows_in_use;
+    }
+    const hsize_t offset[2] = {chunk_first_row, 0};
+    // Bit i set: filter i of the pipeline was not applied to this chunk.
+    constexpr std::uint32_t kAllFiltersSkipped = 0xffffffffU;
+    check(H5Dwrite_chunk(id(), H5P_DEFAULT, kAllFiltersSkipped, offset, chunk.size(), chunk.data()),
+          file(), path(), "cannot write a chunk");
 }
 
 void Dataset::read(std::uint64_t first_row, std::uint64_t n_rows, void* out,

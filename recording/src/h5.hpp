@@ -199,6 +199,22 @@ class Dataset : public Object {
     hid_t file_type() const;  // caller owns nothing: valid while the dataset is open
     // Appends `n_rows` rows from `data` (rows × max(columns,1) elements of `memory_type`).
     void append(const void* data, std::uint64_t n_rows, hid_t memory_type);
+    // Writes `n_rows` rows at `first_row` (at most rows()), extending the dataset where they go
+    // past its end; rows already there are overwritten.
+    void write_rows(std::uint64_t first_row, const void* data, std::uint64_t n_rows,
+                    hid_t memory_type);
+    // True for a dataset stored in chunks of `chunk_rows` rows with filters (compression) whose
+    // file type has the byte layout of `memory_type`: write_chunk_unfiltered can then store a
+    // chunk as it is in memory.
+    bool can_write_unfiltered(std::size_t chunk_rows, hid_t memory_type) const;
+    // Stores the chunk that starts at row `chunk_first_row` (a multiple of the chunk rows) with
+    // every filter skipped — its filter mask records that, and HDF5 readers read it as any other
+    // chunk — and extends the dataset to at least `rows_in_use` rows of it. `chunk` is the whole
+    // chunk, chunk rows × row bytes in the file's layout (rows past rows_in_use are padding).
+    // Costs a copy to the file instead of a deflate: for a partial chunk at a flush, which a later
+    // write_rows of the whole chunk replaces, compressed.
+    void write_chunk_unfiltered(std::uint64_t chunk_first_row, std::uint64_t rows_in_use,
+                                std::span<const std::byte> chunk);
     // Reads rows [first_row, first_row + n_rows) into `out`.
     void read(std::uint64_t first_row, std::uint64_t n_rows, void* out, hid_t memory_type) const;
     // One column of rows [first_row, first_row + n_rows) of a 2-D dataset into n_rows elements.

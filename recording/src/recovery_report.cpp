@@ -5,11 +5,13 @@
 #include "clock_fit.hpp"
 #include "h5.hpp"
 #include "layout.hpp"
+#include "trial_force.hpp"
 #include "utc_clock.hpp"
 
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace hoplab::recording {
@@ -88,6 +90,117 @@ bool has_open_trials(const h5::Group& root) {
     return false;
 }
 
+// The raw rows a trial spans in one device's stream: from the first row the writer had not yet
+// written when the trial began (start_raw_row) whose sample index is at or after the trial's start,
+// to the last row that both reached the file and has its block row (the block gives its index).
+struct TrialRows {
+    std::uint64_t first_row = 0;
+    std::uint64_t end_row = 0;
+    std::uint64_t stop_sample_index = 0;  // one past the last row's sample index
+};
+
+TrialRows trial_rows(const std::vector<layout::BlockRow>& blocks, std::uint64_t raw_rows,
+                     std::uint64_t start_raw_row, std::uint64_t start_sample_index) {
+    TrialRows rows{0, 0, start_sample_index};
+    std::optional<std::uint64_t> first;
+    for (const auto& block : blocks) {
+        const std::uint64_t block_end = std::min(block.first_row + block.n_samples, raw_rows);
+        std::uint64_t row = std::max(block.first_row, start_raw_row);
+        if (row >= block_end) {
+            continue;
+        }
+        if (block.first_sample_index + (row - block.first_row) < start_sample_index) {
+            row = block.first_row + (start_sample_index - block.first_sample_index);
+        }
+        if (row >= block_end) {
+            continue;
+        }
+        if (!first) {
+            first = row;
+        }
+        rows.end_row = block_end;
+        rows.stop_sample_index = block.first_sample_index + (block_end - block.first_row);
+    }
+    rows.first_row = first.value_or(0);
+    return rows;
+}
+
+// Derives the calibrated force of an interrupted trial from the raw rows it spans, through the
+// calibration stored with the trial (tares are refused while a trial records, so it held for the
+// whole trial), with the writer's arithmetic (TrialForceRows). A device whose force datasets
+// already hold rows had its force given as it arrived (SessionWriter::append_trial_force): it is
+// kept, and its stop index is the start index + those rows. Returns the stop index per device and
+// adds one action per device that got rows.
+std::vector<std::uint64_t> derive_trial_force(const h5::Group& root, const h5::Group& trial,
+                                              const std::string& id, RecoveryReport& report) {
+    const auto start = trial.read_uint64s_attribute("start_sample_index");
+    const auto start_raw_row = trial.read_uint64s_attribute("start_raw_row");
+    const auto devices = trial.read_strings_attribute("devices");
+    const h5::Group force = trial.open_group("force");
+    const h5::Group streams = root.open_group("streams");
+    const h5::Handle block_type = layout::block_memory_type();
+    std::vector<std::uint64_t> stop;
+    TrialForceRows derived;
+    std::vector<std::int32_t> counts;
+    std::vector<float> values;
+    for (std::size_t i = 0; i < devices.size() && i < start.size() && i < start_raw_row.size();
+         ++i) {
+        const h5::Group stream = streams.open_group(devices[i]);
+        const h5::Dataset raw = stream.open_dataset("raw");
+        const h5::Dataset blocks_table = stream.open_dataset("blocks");
+        std::vector<layout::BlockRow> blocks(blocks_table.rows());
+        blocks_table.read(0, blocks.size(), blocks.data(), block_type.id());
+        const TrialRows rows = trial_rows(blocks, raw.rows(), start_raw_row[i], start[i]);
+        const h5::Group plate = force.open_group(devices[i]);
+        const auto calibration = calibration::PlateCalibration::from_toml(
+            plate.read_string_attribute("calibration"), plate.path() + "/@calibration");
+        const double threshold_n = plate.read_double_attribute("cop_threshold_n");
+        std::array<h5::Dataset, 4> datasets{plate.open_dataset("force"),
+                                            plate.open_dataset("moment"), plate.open_dataset("cop"),
+                                            plate.open_dataset("free_moment")};
+        const bool stored =
+            std::any_of(datasets.begin(), datasets.end(),
+                        [](const h5::Dataset& dataset) { return dataset.rows() > 0; });
+        if (stored) {
+            stop.push_back(start[i] + datasets[0].rows());
+            continue;
+        }
+        stop.push_back(rows.stop_sample_index);
+        const std::uint64_t total =
+            rows.end_row > rows.first_row ? rows.end_row - rows.first_row : 0;
+        if (total == 0) {
+            continue;
+        }
+        const bool int_counts = H5Tget_class(raw.file_type()) == H5T_INTEGER;
+        const std::size_t channels = std::max<std::size_t>(raw.columns(), 1);
+        constexpr std::uint64_t kSlabRows = 65536;  // bounds memory whatever the trial's length
+        for (std::uint64_t done = 0; done < total;) {
+            const auto n = static_cast<std::size_t>(std::min(kSlabRows, total - done));
+            const std::uint64_t row = rows.first_row + done;
+            if (int_counts) {
+                counts.resize(n * channels);
+                raw.read(row, n, counts.data(), H5T_NATIVE_INT32);
+                derived.calibrate(calibration, threshold_n, std::span<const std::int32_t>(counts));
+            } else {
+                values.resize(n * channels);
+                raw.read(row, n, values.data(), H5T_NATIVE_FLOAT);
+                derived.calibrate(calibration, threshold_n, std::span<const float>(values));
+            }
+            const std::array<const std::vector<double>*, 4> columns{
+                &derived.force, &derived.moment, &derived.cop, &derived.free_moment};
+            for (std::size_t d = 0; d < datasets.size(); ++d) {
+                datasets[d].append(columns[d]->data(), n, H5T_NATIVE_DOUBLE);
+            }
+            done += n;
+        }
+        report.actions.push_back("trial " + id + ": derived the calibrated force of " +
+                                 std::to_string(total) + " samples of device '" + devices[i] +
+                                 "' from its raw rows " + std::to_string(rows.first_row) + "-" +
+                                 std::to_string(rows.end_row - 1));
+    }
+    return stop;
+}
+
 void end_open_trials(const h5::Group& root, RecoveryReport& report,
                      std::vector<std::string>& ended) {
     const h5::Group trials = root.open_group("trials");
@@ -98,8 +211,15 @@ void end_open_trials(const h5::Group& root, RecoveryReport& report,
         }
         trial.write_attribute("status", std::string(layout::kAbortedPrefix) +
                                             "writer stopped before the trial ended (recovered)");
-        if (trial.has_child("force") && trial.has_attribute("start_sample_index")) {
-            // The last sample that reached the file, per device: start index + calibrated rows.
+        if (trial.has_child("force") && trial.has_attribute("start_raw_row") &&
+            root.has_child("streams")) {
+            // A trial on raw streams whose force the writer derives when it ends: derive it from
+            // the rows that survived.
+            const auto stop = derive_trial_force(root, trial, id, report);
+            trial.write_attribute("stop_sample_index", std::span<const std::uint64_t>(stop));
+        } else if (trial.has_child("force") && trial.has_attribute("start_sample_index")) {
+            // A file from a writer that stored the force as it arrived: the last sample that
+            // reached the file, per device, is the start index + calibrated rows.
             const auto start = trial.read_uint64s_attribute("start_sample_index");
             const h5::Group force = trial.open_group("force");
             const auto devices = force.child_names();

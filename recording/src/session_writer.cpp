@@ -7,6 +7,7 @@
 #include "clock_fit.hpp"
 #include "h5.hpp"
 #include "layout.hpp"
+#include "trial_force.hpp"
 #include "utc_clock.hpp"
 
 #include <nlohmann/json.hpp>
@@ -84,11 +85,12 @@ class SessionWriter::Impl {
                      const calibration::PlateCalibration& calibration);
     void begin_trial(const TrialStart& trial);
     void append_trial_force(std::size_t device, std::span<const calibration::Wrench> samples);
+    void extend_trial(std::size_t device, std::uint64_t first_raw_row, std::uint64_t rows);
     void end_trial(const TrialEnd& end);
     bool trial_open() const { return trial_.has_value(); }
     std::uint64_t trial_samples(std::size_t device) const;
-    std::vector<double> trial_vertical_force(std::size_t device) const;
-    processing::PlateSeries trial_plate(std::size_t device) const;
+    std::vector<double> trial_vertical_force(std::size_t device);
+    processing::PlateSeries trial_plate(std::size_t device);
     void flush();
     void close();
     const std::filesystem::path& path() const { return path_; }
@@ -111,6 +113,11 @@ class SessionWriter::Impl {
         ChunkedSeries<double> moment;
         ChunkedSeries<double> cop;
         ChunkedSeries<double> free_moment;
+        // Raw rows the trial spans (extend_trial) whose force is not derived yet: rows
+        // [raw_first, raw_first + raw_rows) of /streams/<device>/raw.
+        std::uint64_t raw_first = 0;
+        std::uint64_t raw_rows = 0;
+        bool from_raw = false;  // extend_trial was used: append_trial_force is refused
     };
     struct OpenTrial {
         TrialStart start;
@@ -125,11 +132,18 @@ class SessionWriter::Impl {
     void write_stream_attributes(const h5::Group& root);
     void attach_all();
     void detach_all();
-    void write_all_pending();
+    // At a flush the raw streams' partial chunks are shown (kept buffered, ChunkedSeries); before
+    // the file is closed or reopened everything is committed.
+    enum class Pending { show, commit };
+    void write_all_pending(Pending how);
     // Leaves SWMR mode, runs `change` on the root group in a normal read-write open, and enters
     // SWMR mode again.
     void restructure(const std::function<void(const h5::Group&)>& change);
     void flush_if_due();
+    void push_trial_rows(std::size_t device, const TrialForceRows& rows);
+    // Derives the calibrated force of the raw rows the open trial spans and appends it to the
+    // trial's datasets (end_trial, and before the trial is read back for its analysis).
+    void derive_trial_force();
 
     std::filesystem::path path_;
     WriterOptions options_;
@@ -150,7 +164,9 @@ class SessionWriter::Impl {
     std::set<std::string> trial_ids_;
     Clock::time_point last_flush_ = Clock::now();
 
-    std::vector<double> scratch_force_, scratch_moment_, scratch_cop_, scratch_free_;
+    TrialForceRows scratch_rows_;
+    std::vector<std::int32_t> scratch_counts_;
+    std::vector<float> scratch_values_;
 };
 
 SessionWriter::Impl::Impl(std::filesystem::path file, SessionInfo session,
@@ -347,13 +363,18 @@ void SessionWriter::Impl::detach_all() {
     }
 }
 
-void SessionWriter::Impl::write_all_pending() {
+void SessionWriter::Impl::write_all_pending(Pending how) {
     for (auto& tares : tares_) {
         tares.write_pending();
     }
     for (auto& stream : streams_) {
-        stream.counts.write_pending();
-        stream.values.write_pending();
+        if (how == Pending::show) {
+            stream.counts.show_pending();
+            stream.values.show_pending();
+        } else {
+            stream.counts.write_pending();
+            stream.values.write_pending();
+        }
         stream.blocks.write_pending();
         stream.gaps.write_pending();
     }
@@ -390,7 +411,7 @@ void SessionWriter::Impl::write_stream_attributes(const h5::Group& root) {
 }
 
 void SessionWriter::Impl::restructure(const std::function<void(const h5::Group&)>& change) {
-    write_all_pending();
+    write_all_pending(Pending::commit);
     detach_all();
     if (options_.swmr) {
         file_.close();
@@ -484,6 +505,14 @@ void SessionWriter::Impl::record_tare(std::size_t device, const TareRecord& tare
             "device '" + devices_[device].name +
                 "': a tare needs one offset (and noise SD) per raw channel (" +
                 std::to_string(channels) + ")");
+    // The force of a trial on raw streams is derived at its end with the calibration it started
+    // with (stored with the trial, so that recover() derives the same); the daemon refuses a tare
+    // while a trial records.
+    require(!trial_ || !options_.raw_streams, "device '" + devices_[device].name +
+                                                  "': a tare while trial '" +
+                                                  (trial_ ? trial_->start.id : "") +
+                                                  "' records (its force is derived from the raw "
+                                                  "rows with the calibration stored at its start)");
     std::vector<std::byte> row(layout::tare_row_bytes(channels));
     const auto utc = layout::fixed_text<layout::kUtcBytes>(tare.utc);
     std::memcpy(row.data(), utc.data(), utc.size());
@@ -533,6 +562,14 @@ void SessionWriter::Impl::begin_trial(const TrialStart& trial) {
             group.write_attribute("start_utc", start.start_utc);
             group.write_attribute("start_sample_index",
                                   std::span<const std::uint64_t>(start.start_sample_index));
+            if (options_.raw_streams) {
+                std::vector<std::uint64_t> start_raw_row;
+                for (std::size_t i = 0; i < devices_.size(); ++i) {
+                    start_raw_row.push_back(raw_samples_written(i));
+                }
+                group.write_attribute("start_raw_row",
+                                      std::span<const std::uint64_t>(start_raw_row));
+            }
             group.write_attribute("status", layout::kStatusRecording);
             group.write_attribute("notes", start.notes);
             group.write_attribute("devices", [&] {
@@ -581,31 +618,75 @@ void SessionWriter::Impl::append_trial_force(std::size_t device,
                                              std::span<const calibration::Wrench> samples) {
     require_device(device);
     require(trial_.has_value(), path_.string() + ": append_trial_force without an open trial");
-    const auto& calibration = devices_[device].calibration;
-    const std::size_t n = samples.size();
-    scratch_force_.resize(3 * n);
-    scratch_moment_.resize(3 * n);
-    scratch_cop_.resize(2 * n);
-    scratch_free_.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-        const auto& w = samples[k];
-        scratch_force_[3 * k] = w.fx_n;
-        scratch_force_[3 * k + 1] = w.fy_n;
-        scratch_force_[3 * k + 2] = w.fz_n;
-        scratch_moment_[3 * k] = w.mx_nm;
-        scratch_moment_[3 * k + 1] = w.my_nm;
-        scratch_moment_[3 * k + 2] = w.mz_nm;
-        const auto cop = calibration.centre_of_pressure(w, options_.cop_threshold_n);
-        scratch_cop_[2 * k] = cop ? cop->x_m : kNaN;
-        scratch_cop_[2 * k + 1] = cop ? cop->y_m : kNaN;
-        scratch_free_[k] = cop ? cop->free_moment_nm : kNaN;
-    }
-    TrialSeries& series = trial_->series[device];
-    series.force.push(scratch_force_.data(), n);
-    series.moment.push(scratch_moment_.data(), n);
-    series.cop.push(scratch_cop_.data(), n);
-    series.free_moment.push(scratch_free_.data(), n);
+    require(!trial_->series[device].from_raw,
+            "trial '" + trial_->start.id + "', device '" + devices_[device].name +
+                "': its force is derived from the raw rows (extend_trial); append_trial_force "
+                "cannot add to it");
+    scratch_rows_.set(devices_[device].calibration, options_.cop_threshold_n, samples);
+    push_trial_rows(device, scratch_rows_);
     flush_if_due();
+}
+
+void SessionWriter::Impl::push_trial_rows(std::size_t device, const TrialForceRows& rows) {
+    TrialSeries& series = trial_->series[device];
+    series.force.push(rows.force.data(), rows.rows());
+    series.moment.push(rows.moment.data(), rows.rows());
+    series.cop.push(rows.cop.data(), rows.rows());
+    series.free_moment.push(rows.free_moment.data(), rows.rows());
+}
+
+void SessionWriter::Impl::extend_trial(std::size_t device, std::uint64_t first_raw_row,
+                                       std::uint64_t rows) {
+    require_device(device);
+    require(options_.raw_streams, path_.string() + ": this file was opened without raw streams");
+    require(trial_.has_value(), path_.string() + ": extend_trial without an open trial");
+    TrialSeries& series = trial_->series[device];
+    const std::string what = "trial '" + trial_->start.id + "', device '" + devices_[device].name;
+    require(series.from_raw || series.force.rows() == 0,
+            what + "': its force was given by append_trial_force; extend_trial cannot add to it");
+    require(!series.from_raw || first_raw_row == series.raw_first + series.raw_rows,
+            what + "': raw row " + std::to_string(first_raw_row) +
+                " does not continue the trial's rows (next is " +
+                std::to_string(series.raw_first + series.raw_rows) + ")");
+    require(first_raw_row + rows <= raw_samples_written(device),
+            what + "': raw rows up to " + std::to_string(first_raw_row + rows) +
+                " are not written yet (" + std::to_string(raw_samples_written(device)) + ")");
+    if (!series.from_raw) {
+        series.from_raw = true;
+        series.raw_first = first_raw_row;
+    }
+    series.raw_rows += rows;
+}
+
+void SessionWriter::Impl::derive_trial_force() {
+    // Slabs bound the memory to ≈ 100 B per row of kSlabRows whatever the trial's length.
+    constexpr std::uint64_t kSlabRows = 65536;
+    for (std::size_t device = 0; device < devices_.size(); ++device) {
+        TrialSeries& series = trial_->series[device];
+        const DeviceInfo& info = devices_[device];
+        if (series.raw_rows == 0) {
+            continue;  // also every device of a file without raw streams (extend_trial refuses)
+        }
+        const std::size_t channels = info.channel_names.size();
+        const Stream& stream = streams_[device];
+        while (series.raw_rows > 0) {
+            const auto rows = static_cast<std::size_t>(std::min(series.raw_rows, kSlabRows));
+            if (info.raw_format == RawFormat::int32_counts) {
+                scratch_counts_.resize(rows * channels);
+                stream.counts.read_rows(series.raw_first, rows, scratch_counts_.data());
+                scratch_rows_.calibrate(info.calibration, options_.cop_threshold_n,
+                                        std::span<const std::int32_t>(scratch_counts_));
+            } else {
+                scratch_values_.resize(rows * channels);
+                stream.values.read_rows(series.raw_first, rows, scratch_values_.data());
+                scratch_rows_.calibrate(info.calibration, options_.cop_threshold_n,
+                                        std::span<const float>(scratch_values_));
+            }
+            push_trial_rows(device, scratch_rows_);
+            series.raw_first += rows;
+            series.raw_rows -= rows;
+        }
+    }
 }
 
 namespace {
@@ -660,6 +741,7 @@ void SessionWriter::Impl::end_trial(const TrialEnd& end) {
     require(end.stop_sample_index.empty() || end.stop_sample_index.size() == devices_.size(),
             "trial '" + trial_->start.id + "': stop_sample_index needs one entry per device (" +
                 std::to_string(devices_.size()) + ")");
+    derive_trial_force();
     std::vector<std::uint64_t> stop = end.stop_sample_index;
     if (stop.empty()) {
         for (std::size_t i = 0; i < devices_.size(); ++i) {
@@ -712,7 +794,7 @@ void SessionWriter::Impl::end_trial(const TrialEnd& end) {
 
 void SessionWriter::Impl::flush() {
     require_open();
-    write_all_pending();
+    write_all_pending(Pending::show);
     file_.flush();
     last_flush_ = Clock::now();
 }
@@ -727,7 +809,7 @@ void SessionWriter::Impl::close() {
         end_trial(end);
     }
     closed_ = true;
-    write_all_pending();
+    write_all_pending(Pending::commit);
     detach_all();
     if (options_.swmr) {
         file_.close();
@@ -744,17 +826,20 @@ void SessionWriter::Impl::close() {
 std::uint64_t SessionWriter::Impl::trial_samples(std::size_t device) const {
     require_device(device);
     require(trial_.has_value(), path_.string() + ": trial_samples without an open trial");
-    return trial_->series[device].force.rows();
+    const TrialSeries& series = trial_->series[device];
+    return series.force.rows() + series.raw_rows;
 }
 
-std::vector<double> SessionWriter::Impl::trial_vertical_force(std::size_t device) const {
+std::vector<double> SessionWriter::Impl::trial_vertical_force(std::size_t device) {
+    derive_trial_force();
     std::vector<double> fz(static_cast<std::size_t>(trial_samples(device)));
     trial_->series[device].force.read_column(2, fz.data());
     return fz;
 }
 
-processing::PlateSeries SessionWriter::Impl::trial_plate(std::size_t device) const {
+processing::PlateSeries SessionWriter::Impl::trial_plate(std::size_t device) {
     const auto n = static_cast<std::size_t>(trial_samples(device));
+    derive_trial_force();
     const auto& series = trial_->series[device];
     processing::PlateSeries plate;
     for (auto* component : {&plate.fx_n, &plate.fy_n, &plate.fz_n}) {
@@ -839,6 +924,12 @@ void SessionWriter::append_trial_force(std::size_t device,
     impl_->append_trial_force(device, samples);
 }
 
+void SessionWriter::extend_trial(std::size_t device, std::uint64_t first_raw_row,
+                                 std::uint64_t rows) {
+    h5::silence_errors();
+    impl_->extend_trial(device, first_raw_row, rows);
+}
+
 void SessionWriter::end_trial(const TrialEnd& end) {
     h5::silence_errors();
     impl_->end_trial(end);
@@ -852,11 +943,13 @@ std::uint64_t SessionWriter::trial_samples(std::size_t device) const {
     return impl_->trial_samples(device);
 }
 
-std::vector<double> SessionWriter::trial_vertical_force(std::size_t device) const {
+std::vector<double> SessionWriter::trial_vertical_force(std::size_t device) {
+    h5::silence_errors();
     return impl_->trial_vertical_force(device);
 }
 
-processing::PlateSeries SessionWriter::trial_plate(std::size_t device) const {
+processing::PlateSeries SessionWriter::trial_plate(std::size_t device) {
+    h5::silence_errors();
     return impl_->trial_plate(device);
 }
 

@@ -36,9 +36,11 @@ using RecorderCompletion = std::function<void(RecorderReply)>;
 
 // The only thread that touches HDF5 (Debian's HDF5 is not thread-safe). The io_context thread hands
 // it whole blocks and commands through one bounded SPSC ring, so the network side never blocks on
-// disk and the order of data, tares and trial boundaries is kept. When a trial ends, the recorder
-// reads the trial's calibrated force back from the session file, runs the processing library on it
-// and writes the result with the trial.
+// disk and the order of data, tares and trial boundaries is kept. While a trial records, only the
+// raw streams are written; the recorder tells the writer which raw rows the trial spans. When the
+// trial ends, the writer derives the trial's calibrated force from those rows (SessionWriter::
+// extend_trial), the recorder reads it back, runs the processing library on it and writes the
+// result with the trial.
 class Recorder {
   public:
     struct SessionOpen {
@@ -128,7 +130,7 @@ class Recorder {
     void fail(const std::string& what);
     RecorderReply finish_trial(recording::TrialEnd end);
     // The processing library's result on the trial's force, read back from the session file.
-    processing::TrialAnalysis analyse_trial(std::span<const std::size_t> analysed) const;
+    processing::TrialAnalysis analyse_trial(std::span<const std::size_t> analysed);
 
     struct OpenTrial {
         recording::TrialStart start;
@@ -150,11 +152,8 @@ class Recorder {
     // Recorder-thread state.
     std::optional<recording::SessionWriter> writer_;
     std::vector<recording::DeviceInfo> devices_;
-    std::vector<calibration::PlateCalibration> calibrations_;
     std::optional<processing::Limb> involved_limb_;  // the session's, for left/right pairs
     std::optional<OpenTrial> trial_;
-    std::vector<calibration::Wrench> scratch_wrenches_;
-    std::vector<double> scratch_raw_;
     std::uint64_t max_analysed_trial_samples_;
 
     static constexpr std::size_t kMaxDevices = 64;

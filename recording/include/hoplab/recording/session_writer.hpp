@@ -28,8 +28,9 @@ namespace hoplab::recording {
 //
 // Buffering. Every time series is buffered about one chunk (options.chunk_rows) in memory and
 // written in whole chunks; flush() writes what is buffered and makes it durable and visible to SWMR
-// readers. Appends call flush() by themselves once options.flush_interval has passed since the last
-// one.
+// readers (a compressed raw stream's partial last chunk is stored unfiltered at a flush and
+// deflated once it is complete, at a trial boundary or at close: docs/recording-format.md §7).
+// Appends call flush() by themselves once options.flush_interval has passed since the last one.
 //
 // Analysis-only files (hoplab simulate, hoplab import): options.raw_streams = false writes /devices
 // and /trials with calibrated force but no /streams; append_raw and record_gap then throw
@@ -65,6 +66,8 @@ class SessionWriter {
     void record_gap(std::size_t device, const GapRecord& gap);
     // tare.offsets (and noise_sd unless empty) hold one value per raw channel. `new_calibration` is
     // used from now on for this device's centre of pressure and is stored with every later trial.
+    // Throws std::invalid_argument while a trial is open on a file with raw streams: a trial's
+    // force is derived with the calibration stored at its start.
     void record_tare(std::size_t device, const TareRecord& tare,
                      const calibration::PlateCalibration& new_calibration);
 
@@ -72,23 +75,36 @@ class SessionWriter {
     // start_sample_index is neither empty nor one per device.
     void begin_trial(const TrialStart& trial);
     // Calibrated samples of the open trial for one device: Fx,Fy,Fz (N), Mx,My,Mz (N·m) in the
-    // plate's frame. The centre of pressure is computed here through the device's current
-    // calibration; it is stored as NaN where Fz is below options.cop_threshold_n (undefined).
-    // Throws std::invalid_argument when no trial is open.
+    // plate's frame, for callers that calibrate themselves (analysis-only files, simulators). The
+    // centre of pressure is computed here through the device's current calibration; it is stored
+    // as NaN where Fz is below options.cop_threshold_n (undefined). Throws std::invalid_argument
+    // when no trial is open or the device's trial force comes from extend_trial.
     void append_trial_force(std::size_t device, std::span<const calibration::Wrench> samples);
-    // Throws std::invalid_argument when no trial is open, the status is neither "complete" nor
-    // "aborted: <reason>", or stop_sample_index is neither empty nor one per device.
+    // The open trial spans `rows` more raw rows of `device` from row `first_raw_row` of
+    // /streams/<device>/raw (rows already appended; each call continues the previous one). Its
+    // calibrated force is not written as the rows arrive: end_trial (or a read-back below) derives
+    // it from those rows through the device's calibration, bit-identical to append_trial_force on
+    // the same rows calibrated with PlateCalibration::to_wrenches; until then SWMR readers see the
+    // trial's force datasets empty and follow the raw stream. Throws std::invalid_argument when no
+    // trial is open, the file has no raw streams, the rows do not continue the trial's rows or are
+    // not appended yet, or the device's trial force came from append_trial_force.
+    void extend_trial(std::size_t device, std::uint64_t first_raw_row, std::uint64_t rows);
+    // Derives the force of the rows given to extend_trial first. Throws std::invalid_argument when
+    // no trial is open, the status is neither "complete" nor "aborted: <reason>", or
+    // stop_sample_index is neither empty nor one per device; RecordingError when a write fails (the
+    // raw rows stay as they were).
     void end_trial(const TrialEnd& end);
     bool trial_open() const;
-    // The open trial as given to append_trial_force so far, read back from the file and the rows
-    // still buffered, so the caller need not hold a second copy of a trial in memory. Reading costs
-    // what the trial's length does: the daemon reads only at the end of a trial. Throw
-    // std::invalid_argument for a bad device index or when no trial is open; RecordingError when
-    // the file cannot be read.
-    std::uint64_t trial_samples(std::size_t device) const;
-    std::vector<double> trial_vertical_force(std::size_t device) const;  // Fz (N)
+    // The open trial's force so far (given to append_trial_force, or derived now from the rows
+    // given to extend_trial), read back from the file and the rows still buffered, so the caller
+    // need not hold a second copy of a trial in memory. Reading costs what the trial's length
+    // does: the daemon reads only at the end of a trial. Throw std::invalid_argument for a bad
+    // device index or when no trial is open; RecordingError when the file cannot be read or
+    // written.
+    std::uint64_t trial_samples(std::size_t device) const;  // rows derived or still to derive
+    std::vector<double> trial_vertical_force(std::size_t device);  // Fz (N)
     // Fx, Fy, Fz (N) and the centre of pressure (undefined where Fz was below the threshold).
-    processing::PlateSeries trial_plate(std::size_t device) const;
+    processing::PlateSeries trial_plate(std::size_t device);
 
     // Make everything appended so far durable and visible to SWMR readers.
     void flush();
