@@ -159,11 +159,14 @@ class FlightSums {
     void finish(std::span<const double> f, std::size_t end, std::size_t margin, Noise& totals) {
         const std::size_t stop = end - margin;
         advance(f, stop);
-        std::size_t k = next_;
-        for (; k < stop; ++k) {
-            s1_[0] += f[k];
-            s2_[0] += f[k] * f[k];
+        // The last samples go to lane 0, kept in registers (the sums could alias f).
+        double rest1 = s1_[0], rest2 = s2_[0];
+        for (std::size_t k = next_; k < stop; ++k) {
+            rest1 += f[k];
+            rest2 += f[k] * f[k];
         }
+        s1_[0] = rest1;
+        s2_[0] = rest2;
         double sum = 0, sq = 0;
         for (std::size_t l = 0; l < kSumLanes; ++l) {
             sum += s1_[l];

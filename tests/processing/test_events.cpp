@@ -42,6 +42,49 @@ TEST(EventDetection, StepContactsGiveTheirExactRuns) {
     }
 }
 
+// Records what the event pass tells its observer.
+class Recorder final : public ContactObserver {
+  public:
+    void contact(std::size_t begin, std::size_t end) override {
+        contacts.push_back({true, begin, end});
+        seen_at.push_back(scans.empty() ? 0 : scans.back());
+    }
+    void scanned(std::size_t up_to) override { scans.push_back(up_to); }
+
+    std::vector<StateRun> contacts;
+    std::vector<std::size_t> seen_at;  // the last scanned() value before each contact()
+    std::vector<std::size_t> scans;
+};
+
+TEST(EventDetection, TellsItsObserverTheSolidContactsAsThePassLeavesThem) {
+    // Three 300-sample contacts and a 10-sample spike (shorter than min_contact_s: not reported).
+    auto f = three_hops();
+    for (std::size_t k = 8000; k < 8010; ++k)
+        f[k] = 500.0;
+    Recorder observer;
+    const auto events = detect_events(f, kFs, {}, observer);
+    ASSERT_EQ(observer.contacts.size(), 3u);
+    const std::vector<std::size_t> begins{1000, 3000, 6000};
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(observer.contacts[i].begin, begins[i]);
+        EXPECT_EQ(observer.contacts[i].end, begins[i] + 300);
+        // Reported in the chunk where it ends: after the scans of the chunks before it.
+        EXPECT_EQ(observer.seen_at[i], (begins[i] + 300) / 2048 * 2048) << "contact " << i;
+    }
+    // One scanned() per 2048-sample chunk, increasing, the last at the record's end.
+    ASSERT_EQ(observer.scans.size(), 5u);
+    for (std::size_t i = 0; i + 1 < observer.scans.size(); ++i)
+        EXPECT_EQ(observer.scans[i], 2048 * (i + 1));
+    EXPECT_EQ(observer.scans.back(), f.size());
+    // The observer changes nothing in the detection.
+    const auto plain = detect_events(f, kFs, {});
+    ASSERT_EQ(events.runs.size(), plain.runs.size());
+    for (std::size_t i = 0; i < plain.runs.size(); ++i) {
+        EXPECT_EQ(events.runs[i].begin, plain.runs[i].begin);
+        EXPECT_EQ(events.runs[i].end, plain.runs[i].end);
+    }
+}
+
 std::string detection_error(const std::vector<double>& f) {
     try {
         detect_events(f, kFs, {});
