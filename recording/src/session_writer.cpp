@@ -659,6 +659,7 @@ void SessionWriter::Impl::extend_trial(std::size_t device, std::uint64_t first_r
 }
 
 void SessionWriter::Impl::derive_trial_force() {
+    require(trial_.has_value(), path_.string() + ": no open trial to derive the force of");
     // Slabs bound the memory to ≈ 100 B per row of kSlabRows whatever the trial's length.
     constexpr std::uint64_t kSlabRows = 65536;
     for (std::size_t device = 0; device < devices_.size(); ++device) {
@@ -831,8 +832,9 @@ std::uint64_t SessionWriter::Impl::trial_samples(std::size_t device) const {
 }
 
 std::vector<double> SessionWriter::Impl::trial_vertical_force(std::size_t device) {
+    const auto n = static_cast<std::size_t>(trial_samples(device));  // refuses a closed trial
     derive_trial_force();
-    std::vector<double> fz(static_cast<std::size_t>(trial_samples(device)));
+    std::vector<double> fz(n);
     trial_->series[device].force.read_column(2, fz.data());
     return fz;
 }
