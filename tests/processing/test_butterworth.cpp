@@ -101,7 +101,8 @@ TEST(FiltFilt, MatchesScipyGoldenVectors) {
 TEST(Butterworth, HigherOrderTransferFunctionsMatchScipy) {
     // The cascade's polynomial product equals scipy.signal.butter(order, fc, fs=1000) (b, a) to
     // 1e-12: the coefficients are O(1) and the product of ≤ 3 sections adds only a few ulps.
-    for (const auto& t : load_golden()["butter_transfer"]) {
+    const auto golden = load_golden();  // a range over a member of a temporary would dangle
+    for (const auto& t : golden["butter_transfer"]) {
         const auto sections =
             butterworth_lowpass(t["order"].get<int>(), t["cutoff_hz"].get<double>(), 1000.0);
         std::vector<double> b{1.0}, a{1.0};

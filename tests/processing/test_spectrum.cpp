@@ -34,7 +34,8 @@ TEST(Welch, ParsevalOracle1H) {
 }
 
 TEST(Welch, MatchesScipyGolden) {
-    for (const auto& c : load_golden()["welch"]) {
+    const auto golden = load_golden();  // a range over a member of a temporary would dangle
+    for (const auto& c : golden["welch"]) {
         const auto x = c["input"].get<std::vector<double>>();
         const auto p = welch_psd(x, c["sample_rate_hz"].get<double>());
         EXPECT_EQ(p.segment_samples, c["segment"].get<std::size_t>());
