@@ -1,5 +1,7 @@
 #include <hoplab/processing/butterworth.hpp>
 
+#include "sort_few.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -55,10 +57,11 @@ void check_sections(std::span<const Biquad> sections) {
 }
 
 // One step of a section in transposed direct form II. Every filter path of this file (apply,
-// apply_many's interleaved kernels, settle_samples) runs exactly these four fused multiply-adds
-// and one multiply, so a window filtered by apply_many equals the same signal filtered by apply
-// bit for bit. The FMAs are correctly rounded wherever they run (hardware FMA in the kernels
-// chosen at run time; std::fma, exact in software, elsewhere).
+// apply_many's interleaved kernels, settle_samples) runs exactly these operations for a section
+// (SectionStep, or LowpassSectionStep for a low-pass section), so a window filtered by apply_many
+// equals the same signal filtered by apply bit for bit. The FMAs are correctly rounded wherever
+// they run (hardware FMA in the kernels chosen at run time; std::fma, exact in software,
+// elsewhere).
 struct SectionStep {
     double b0, b1, b2, minus_a1, minus_a2;
 
@@ -74,28 +77,62 @@ struct SectionStep {
     }
 };
 
+// A section whose numerator is b0 · (1, 2, 1) exactly, as butterworth_lowpass designs them: with
+// u = b0 · in, b1 · in = u + u and b2 · in = u exactly, so a step is one multiply and two FMAs on
+// the multiply units plus three additions, which run on units of their own, instead of five
+// multiply-unit operations; the recursion's chain is an addition and an FMA instead of two FMAs.
+// The output is formed as scipy forms it (b0 · in, rounded, plus z1).
+bool lowpass_form(const Biquad& s) {
+    return s.b1 == 2.0 * s.b0 && s.b2 == s.b0;
+}
+
+struct LowpassSectionStep {
+    double b0, minus_a1, minus_a2;
+
+    explicit LowpassSectionStep(const Biquad& s) : b0(s.b0), minus_a1(-s.a1), minus_a2(-s.a2) {}
+
+    double operator()(double in, double& z1, double& z2) const {
+        const double u = b0 * in;
+        const double out = u + z1;
+        z1 = std::fma(minus_a1, out, (u + u) + z2);
+        z2 = std::fma(minus_a2, out, u);
+        return out;
+    }
+};
+
 // One section over x[0, n) in place, forward or backward, from the state z1, z2 (left as the state
 // after the last sample).
+template <typename Step>
+[[gnu::always_inline]] inline void run_section(const Step step, double* x, std::size_t n,
+                                               double& z1, double& z2, bool forward) {
+    double state1 = z1, state2 = z2;  // in registers: z1 and z2 could alias x
+    if (forward) {
+        for (std::size_t k = 0; k < n; ++k)
+            x[k] = step(x[k], state1, state2);
+    } else {
+        for (std::size_t k = n; k-- > 0;)
+            x[k] = step(x[k], state1, state2);
+    }
+    z1 = state1;
+    z2 = state2;
+}
+
 __attribute__((target_clones("fma", "default"))) void run_forward(const Biquad s, double* x,
                                                                   std::size_t n, double& z1,
                                                                   double& z2) {
-    const SectionStep step(s);
-    double state1 = z1, state2 = z2;  // in registers: z1 and z2 could alias x
-    for (std::size_t k = 0; k < n; ++k)
-        x[k] = step(x[k], state1, state2);
-    z1 = state1;
-    z2 = state2;
+    if (lowpass_form(s))
+        run_section(LowpassSectionStep(s), x, n, z1, z2, true);
+    else
+        run_section(SectionStep(s), x, n, z1, z2, true);
 }
 
 __attribute__((target_clones("fma", "default"))) void run_backward(const Biquad s, double* x,
                                                                    std::size_t n, double& z1,
                                                                    double& z2) {
-    const SectionStep step(s);
-    double state1 = z1, state2 = z2;
-    for (std::size_t k = n; k-- > 0;)
-        x[k] = step(x[k], state1, state2);
-    z1 = state1;
-    z2 = state2;
+    if (lowpass_form(s))
+        run_section(LowpassSectionStep(s), x, n, z1, z2, false);
+    else
+        run_section(SectionStep(s), x, n, z1, z2, false);
 }
 
 // Signals filtered side by side by apply_many: their recursions are independent, so a group this
@@ -116,9 +153,10 @@ using LaneStates = std::array<double, kLanes>;
 // run_backward_scattered: the backward pass over rows top_row, top_row − 1, … (`rows` of them)
 // of `x`, writing each output straight to the results instead of back to the buffer: lane
 // l < count stores row r as dst[l][r − first_row[l]].
+template <typename Step>
 void run_interleaved_portable(const Biquad s, double* x, std::size_t rows, LaneStates& z1,
                               LaneStates& z2, std::ptrdiff_t direction) {
-    const SectionStep step(s);
+    const Step step(s);
     const std::ptrdiff_t stride = direction * static_cast<std::ptrdiff_t>(kLanes);
     for (std::size_t k = 0; k < rows; ++k) {
         double* row = x + static_cast<std::ptrdiff_t>(k) * stride;
@@ -127,21 +165,23 @@ void run_interleaved_portable(const Biquad s, double* x, std::size_t rows, LaneS
     }
 }
 
+template <typename Step>
 void run_forward_gathered_portable(const Biquad s, const std::array<const double*, kLanes>& src,
                                    double* x, std::size_t rows, LaneStates& z1, LaneStates& z2) {
-    const SectionStep step(s);
+    const Step step(s);
     for (std::size_t k = 0; k < rows; ++k) {
         for (std::size_t l = 0; l < kLanes; ++l)
             x[k * kLanes + l] = step(src[l][k], z1[l], z2[l]);
     }
 }
 
+template <typename Step>
 void run_backward_scattered_portable(const Biquad s, const double* x, std::size_t top_row,
                                      std::size_t rows, LaneStates& z1, LaneStates& z2,
                                      const std::array<double*, kLanes>& dst,
                                      const std::array<std::size_t, kLanes>& first_row,
                                      std::size_t count) {
-    const SectionStep step(s);
+    const Step step(s);
     for (std::size_t k = 0; k < rows; ++k) {
         const std::size_t r = top_row - k;
         for (std::size_t l = 0; l < kLanes; ++l) {
@@ -175,6 +215,25 @@ struct SectionStep4 {
     }
 };
 
+// LowpassSectionStep on four lanes.
+struct LowpassSectionStep4 {
+    __m256d b0, minus_a1, minus_a2;
+
+    __attribute__((target("avx2,fma"))) explicit LowpassSectionStep4(const Biquad& s)
+        : b0(_mm256_set1_pd(s.b0)),
+          minus_a1(_mm256_set1_pd(-s.a1)),
+          minus_a2(_mm256_set1_pd(-s.a2)) {}
+
+    __attribute__((target("avx2,fma"))) __m256d operator()(__m256d in, __m256d& z1,
+                                                           __m256d& z2) const {
+        const __m256d u = _mm256_mul_pd(b0, in);
+        const __m256d out = _mm256_add_pd(u, z1);
+        z1 = _mm256_fmadd_pd(minus_a1, out, _mm256_add_pd(_mm256_add_pd(u, u), z2));
+        z2 = _mm256_fmadd_pd(minus_a2, out, u);
+        return out;
+    }
+};
+
 // The kLanes lanes' states as kVectors vectors each (C arrays: std::array would drop __m256d's
 // may_alias attribute).
 struct VectorStates {
@@ -182,6 +241,7 @@ struct VectorStates {
 
     __attribute__((target("avx2")))
     VectorStates(const LaneStates& z1_lanes, const LaneStates& z2_lanes) {
+#pragma GCC unroll 4
         for (std::size_t v = 0; v < kVectors; ++v) {
             z1[v] = _mm256_loadu_pd(z1_lanes.data() + 4 * v);
             z2[v] = _mm256_loadu_pd(z2_lanes.data() + 4 * v);
@@ -189,6 +249,7 @@ struct VectorStates {
     }
 
     __attribute__((target("avx2"))) void store(LaneStates& z1_lanes, LaneStates& z2_lanes) const {
+#pragma GCC unroll 4
         for (std::size_t v = 0; v < kVectors; ++v) {
             _mm256_storeu_pd(z1_lanes.data() + 4 * v, z1[v]);
             _mm256_storeu_pd(z2_lanes.data() + 4 * v, z2[v]);
@@ -207,16 +268,18 @@ __attribute__((target("avx2"))) inline void transpose4(__m256d& a, __m256d& b, _
     d = _mm256_permute2f128_pd(ab_odd, cd_odd, 0x31);
 }
 
+template <typename Step4>
 __attribute__((target("avx2,fma"))) void run_interleaved_avx2(const Biquad s, double* x,
                                                               std::size_t rows,
                                                               LaneStates& z1_lanes,
                                                               LaneStates& z2_lanes,
                                                               std::ptrdiff_t direction) {
-    const SectionStep4 step(s);
+    const Step4 step(s);
     VectorStates z(z1_lanes, z2_lanes);
     const std::ptrdiff_t stride = direction * static_cast<std::ptrdiff_t>(kLanes);
     for (std::size_t k = 0; k < rows; ++k) {
         double* row = x + static_cast<std::ptrdiff_t>(k) * stride;
+#pragma GCC unroll 4
         for (std::size_t v = 0; v < kVectors; ++v)
             _mm256_storeu_pd(row + 4 * v, step(_mm256_loadu_pd(row + 4 * v), z.z1[v], z.z2[v]));
     }
@@ -224,22 +287,18 @@ __attribute__((target("avx2,fma"))) void run_interleaved_avx2(const Biquad s, do
 }
 
 // Four rows at a time: four consecutive samples of four lanes are loaded and transposed into four
-// rows. Each lane's signal is prefetched a few cache lines ahead: sixteen streams are more than
-// the hardware prefetcher follows.
+// rows. No software prefetch: analyze_trial filters its contacts right after the event pass has
+// read them (from L2), where prefetching sixteen streams cost 2.6 % of the whole analysis.
+template <typename Step4>
 __attribute__((target("avx2,fma"))) void run_forward_gathered_avx2(
     const Biquad s, const std::array<const double*, kLanes>& src, double* x, std::size_t rows,
     LaneStates& z1_lanes, LaneStates& z2_lanes) {
-    constexpr std::size_t kPrefetchSamples = 64;
-    const SectionStep4 step(s);
+    const Step4 step(s);
     VectorStates z(z1_lanes, z2_lanes);
     std::size_t k = 0;
     for (; k + 4 <= rows; k += 4) {
-        if (k % 8 == 0 && k + kPrefetchSamples < rows) {
-            for (std::size_t l = 0; l < kLanes; ++l)
-                _mm_prefetch(reinterpret_cast<const char*>(src[l] + k + kPrefetchSamples),
-                             _MM_HINT_T0);
-        }
         double* row = x + k * kLanes;
+#pragma GCC unroll 4
         for (std::size_t v = 0; v < kVectors; ++v) {
             __m256d r0 = _mm256_loadu_pd(src[4 * v] + k);
             __m256d r1 = _mm256_loadu_pd(src[4 * v + 1] + k);
@@ -254,6 +313,7 @@ __attribute__((target("avx2,fma"))) void run_forward_gathered_avx2(
     }
     for (; k < rows; ++k) {
         double* row = x + k * kLanes;
+#pragma GCC unroll 4
         for (std::size_t v = 0; v < kVectors; ++v) {
             const __m256d in = _mm256_setr_pd(src[4 * v][k], src[4 * v + 1][k], src[4 * v + 2][k],
                                               src[4 * v + 3][k]);
@@ -265,15 +325,17 @@ __attribute__((target("avx2,fma"))) void run_forward_gathered_avx2(
 
 // Four rows at a time: the four output rows are transposed into four consecutive samples of each
 // of four lanes and stored whole.
+template <typename Step4>
 __attribute__((target("avx2,fma"))) void run_backward_scattered_avx2(
     const Biquad s, const double* x, std::size_t top_row, std::size_t rows, LaneStates& z1_lanes,
     LaneStates& z2_lanes, const std::array<double*, kLanes>& dst,
     const std::array<std::size_t, kLanes>& first_row, std::size_t count) {
-    const SectionStep4 step(s);
+    const Step4 step(s);
     VectorStates z(z1_lanes, z2_lanes);
     std::size_t k = 0;
     for (; k + 4 <= rows; k += 4) {
         const std::size_t r = top_row - k;  // rows r, r − 1, r − 2, r − 3
+#pragma GCC unroll 4
         for (std::size_t v = 0; v < kVectors; ++v) {
             __m256d o3 = step(_mm256_loadu_pd(x + r * kLanes + 4 * v), z.z1[v], z.z2[v]);
             __m256d o2 = step(_mm256_loadu_pd(x + (r - 1) * kLanes + 4 * v), z.z1[v], z.z2[v]);
@@ -287,6 +349,7 @@ __attribute__((target("avx2,fma"))) void run_backward_scattered_avx2(
     }
     for (; k < rows; ++k) {
         const std::size_t r = top_row - k;
+#pragma GCC unroll 4
         for (std::size_t v = 0; v < kVectors; ++v) {
             const __m256d out = step(_mm256_loadu_pd(x + r * kLanes + 4 * v), z.z1[v], z.z2[v]);
             alignas(32) std::array<double, 4> values;
@@ -304,32 +367,71 @@ bool has_avx2_fma() {
 }
 #endif
 
+// apply_inside's backward states where the stretches end: backward_end[l · states + r] +=
+// Σ_c tail_state[r · states + c] · forward_end[l · states + c] for each lane, fused multiply-adds
+// in increasing c (correctly rounded on both clones; without the FMA clone each std::fma is a
+// library call).
+__attribute__((target_clones("fma", "default"))) void add_tail_state(const double* tail_state,
+                                                                     std::size_t states,
+                                                                     const double* forward_end,
+                                                                     double* backward_end) {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+        for (std::size_t r = 0; r < states; ++r) {
+            double state = backward_end[l * states + r];
+            for (std::size_t c = 0; c < states; ++c)
+                state = std::fma(tail_state[r * states + c], forward_end[l * states + c], state);
+            backward_end[l * states + r] = state;
+        }
+    }
+}
+
 void run_interleaved(const Biquad s, double* x, std::size_t rows, LaneStates& z1, LaneStates& z2,
                      std::ptrdiff_t direction) {
 #if defined(__x86_64__)
-    if (has_avx2_fma())
-        return run_interleaved_avx2(s, x, rows, z1, z2, direction);
+    if (has_avx2_fma()) {
+        return lowpass_form(s)
+                   ? run_interleaved_avx2<LowpassSectionStep4>(s, x, rows, z1, z2, direction)
+                   : run_interleaved_avx2<SectionStep4>(s, x, rows, z1, z2, direction);
+    }
 #endif
-    run_interleaved_portable(s, x, rows, z1, z2, direction);
+    if (lowpass_form(s))
+        run_interleaved_portable<LowpassSectionStep>(s, x, rows, z1, z2, direction);
+    else
+        run_interleaved_portable<SectionStep>(s, x, rows, z1, z2, direction);
 }
 
 void run_forward_gathered(const Biquad s, const std::array<const double*, kLanes>& src, double* x,
                           std::size_t rows, LaneStates& z1, LaneStates& z2) {
 #if defined(__x86_64__)
-    if (has_avx2_fma())
-        return run_forward_gathered_avx2(s, src, x, rows, z1, z2);
+    if (has_avx2_fma()) {
+        return lowpass_form(s)
+                   ? run_forward_gathered_avx2<LowpassSectionStep4>(s, src, x, rows, z1, z2)
+                   : run_forward_gathered_avx2<SectionStep4>(s, src, x, rows, z1, z2);
+    }
 #endif
-    run_forward_gathered_portable(s, src, x, rows, z1, z2);
+    if (lowpass_form(s))
+        run_forward_gathered_portable<LowpassSectionStep>(s, src, x, rows, z1, z2);
+    else
+        run_forward_gathered_portable<SectionStep>(s, src, x, rows, z1, z2);
 }
 
 void run_backward_scattered(const Biquad s, const double* x, std::size_t top_row, std::size_t rows,
                             LaneStates& z1, LaneStates& z2, const std::array<double*, kLanes>& dst,
                             const std::array<std::size_t, kLanes>& first_row, std::size_t count) {
 #if defined(__x86_64__)
-    if (has_avx2_fma())
-        return run_backward_scattered_avx2(s, x, top_row, rows, z1, z2, dst, first_row, count);
+    if (has_avx2_fma()) {
+        return lowpass_form(s) ? run_backward_scattered_avx2<LowpassSectionStep4>(
+                                     s, x, top_row, rows, z1, z2, dst, first_row, count)
+                               : run_backward_scattered_avx2<SectionStep4>(
+                                     s, x, top_row, rows, z1, z2, dst, first_row, count);
+    }
 #endif
-    run_backward_scattered_portable(s, x, top_row, rows, z1, z2, dst, first_row, count);
+    if (lowpass_form(s))
+        run_backward_scattered_portable<LowpassSectionStep>(s, x, top_row, rows, z1, z2, dst,
+                                                            first_row, count);
+    else
+        run_backward_scattered_portable<SectionStep>(s, x, top_row, rows, z1, z2, dst, first_row,
+                                                     count);
 }
 
 // out[l · rows + r] = Σ map[r · n + j] · x[l][j] over j < n, for each of the kLanes signals and
@@ -726,7 +828,7 @@ void ZeroPhaseFilter::apply_many(std::span<const std::span<const double>> inputs
             last[l] = at(length[l] - 1, l);
             order[l] = l;
         }
-        std::stable_sort(order.begin(), order.end(),
+        detail::sort_few(order,
                          [&length](std::size_t a, std::size_t b) { return length[a] > length[b]; });
         // Rows kept by every lane get the last section's backward output written straight to the
         // results; the other kept rows are copied out of the buffer lane by lane.
@@ -852,14 +954,8 @@ void ZeroPhaseFilter::prepare_margin_maps(std::size_t margin) {
     maps_ = std::move(maps);
 }
 
-void ZeroPhaseFilter::apply_inside(std::span<const double> record, std::size_t margin,
-                                   std::span<const Stretch> stretches,
-                                   std::span<const std::span<double>> outputs) {
-    if (stretches.size() != outputs.size()) {
-        throw std::invalid_argument("zero-phase filter: " + std::to_string(stretches.size()) +
-                                    " stretches but " + std::to_string(outputs.size()) +
-                                    " outputs");
-    }
+void ZeroPhaseFilter::check_inside(std::span<const double> record, std::size_t margin,
+                                   std::span<const Stretch> stretches) const {
     if (margin <= pad_) {
         throw std::invalid_argument("zero-phase filter: a margin of " + std::to_string(margin) +
                                     " samples is not longer than the " + std::to_string(pad_) +
@@ -874,6 +970,146 @@ void ZeroPhaseFilter::apply_inside(std::span<const double> record, std::size_t m
                                         std::to_string(margin) + "-sample margins leave the " +
                                         std::to_string(record.size()) + "-sample record");
         }
+    }
+}
+
+// One group of at most kLanes stretches (checked, maps prepared). Without outputs the filtered
+// samples stay interleaved in lanes_work_.
+void ZeroPhaseFilter::filter_group_inside(std::span<const double> record, std::size_t margin,
+                                          std::span<const Stretch> stretches,
+                                          std::span<const std::span<double>> outputs) {
+    const std::size_t states = 2 * sections_.size();
+    // Per lane l, state r at [l * states + r]: at the stretch's start (from the head margin), and
+    // at its end going forward and coming back.
+    inside_states_.resize(3 * kLanes * states);
+    double* const forward_start = inside_states_.data();
+    double* const forward_end = forward_start + kLanes * states;
+    double* const backward_end = forward_end + kLanes * states;
+    // Lanes past the last stretch repeat the group's first; their outputs are dropped.
+    const std::size_t count = stretches.size();
+    std::array<std::size_t, kLanes> begin{}, length{};
+    for (std::size_t l = 0; l < kLanes; ++l) {
+        const Stretch& s = stretches[l < count ? l : 0];
+        begin[l] = s.begin;
+        length[l] = s.end - s.begin;
+    }
+    const std::size_t rows = *std::max_element(length.begin(), length.end());
+    const std::size_t shortest = *std::min_element(length.begin(), length.end());
+    lanes_work_.resize(rows * kLanes);
+    double* buffer = lanes_work_.data();
+    const auto at = [buffer](std::size_t row, std::size_t lane) -> double& {
+        return buffer[row * kLanes + lane];
+    };
+    // Rows past the shortest stretch are copied in (the first section reads rows below it
+    // straight from the record); rows past a lane's own end repeat its last sample (finite;
+    // never used: the lane's states are taken at its end and set there on the way back).
+    for (std::size_t l = 0; l < kLanes; ++l) {
+        const double* x = record.data() + begin[l];
+        for (std::size_t k = shortest; k < length[l]; ++k)
+            at(k, l) = x[k];
+        for (std::size_t k = std::max(shortest, length[l]); k < rows; ++k)
+            at(k, l) = x[length[l] - 1];
+    }
+    // Distinct lane lengths, shortest first: where the forward passes stop to keep states.
+    std::array<std::size_t, kLanes> ends = length;
+    std::sort(ends.begin(), ends.end());
+    const auto ends_end = std::unique(ends.begin(), ends.end());
+    std::array<const double*, kLanes> src{};
+    for (std::size_t l = 0; l < kLanes; ++l)
+        src[l] = record.data() + begin[l];
+    std::array<const double*, kLanes> heads{}, tails{};
+    for (std::size_t l = 0; l < kLanes; ++l) {
+        heads[l] = record.data() + begin[l] - margin;
+        tails[l] = record.data() + begin[l] + length[l];
+    }
+    dot_map(maps_.head.data(), states, heads, margin, forward_start);
+    for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
+        LaneStates z1{}, z2{};
+        for (std::size_t l = 0; l < kLanes; ++l) {
+            z1[l] = forward_start[l * states + 2 * sec];
+            z2[l] = forward_start[l * states + 2 * sec + 1];
+        }
+        std::size_t done = 0;
+        for (auto e = ends.begin(); e != ends_end; ++e) {
+            if (sec == 0 && done == 0)
+                run_forward_gathered(sections_[sec], src, buffer, *e, z1, z2);
+            else
+                run_interleaved(sections_[sec], &at(done, 0), *e - done, z1, z2, 1);
+            done = *e;
+            for (std::size_t l = 0; l < kLanes; ++l) {
+                if (length[l] == done) {
+                    forward_end[l * states + 2 * sec] = z1[l];
+                    forward_end[l * states + 2 * sec + 1] = z2[l];
+                }
+            }
+        }
+    }
+    dot_map(maps_.tail_input.data(), states, tails, margin, backward_end);
+    add_tail_state(maps_.tail_state.data(), states, forward_end, backward_end);
+    for (std::size_t l = 0; l < kLanes; ++l) {
+        bool finite = true;
+        for (std::size_t r = 0; r < states; ++r) {
+            finite = finite && std::isfinite(backward_end[l * states + r]) &&
+                     std::isfinite(forward_end[l * states + r]);
+        }
+        if (!finite) {
+            // NaN and ±inf reach the states through the recursion and the maps.
+            const auto window = record.subspan(begin[l] - margin, length[l] + 2 * margin);
+            const auto bad = std::find_if(window.begin(), window.end(),
+                                          [](double v) { return !std::isfinite(v); });
+            throw std::invalid_argument(
+                bad != window.end()
+                    ? "zero-phase filter: sample " +
+                          std::to_string(begin[l] - margin +
+                                         static_cast<std::size_t>(bad - window.begin())) +
+                          " is not finite"
+                    : "zero-phase filter: the filter overflowed on the stretch from sample " +
+                          std::to_string(begin[l]));
+        }
+    }
+    std::array<std::size_t, kLanes> order{};
+    for (std::size_t l = 0; l < kLanes; ++l)
+        order[l] = l;
+    detail::sort_few(order,
+                     [&length](std::size_t a, std::size_t b) { return length[a] > length[b]; });
+    std::array<double*, kLanes> dst{};
+    const std::array<std::size_t, kLanes> first_row{};
+    for (std::size_t l = 0; l < outputs.size(); ++l)
+        dst[l] = outputs[l].data();
+    for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
+        LaneStates z1{}, z2{};
+        std::size_t top = rows;  // rows [top, rows) are done
+        for (const std::size_t l : order) {
+            if (length[l] < top) {
+                run_interleaved(sections_[sec], &at(top - 1, 0), top - length[l], z1, z2, -1);
+                top = length[l];
+            }
+            z1[l] = backward_end[l * states + 2 * sec];
+            z2[l] = backward_end[l * states + 2 * sec + 1];
+        }
+        if (sec + 1 < sections_.size() || outputs.empty())
+            run_interleaved(sections_[sec], &at(top - 1, 0), top, z1, z2, -1);
+        else
+            run_backward_scattered(sections_[sec], buffer, top - 1, top, z1, z2, dst, first_row,
+                                   count);
+    }
+    for (std::size_t l = 0; l < outputs.size(); ++l) {
+        for (std::size_t row = shortest; row < length[l]; ++row)
+            outputs[l][row] = at(row, l);
+    }
+}
+
+void ZeroPhaseFilter::apply_inside(std::span<const double> record, std::size_t margin,
+                                   std::span<const Stretch> stretches,
+                                   std::span<const std::span<double>> outputs) {
+    if (stretches.size() != outputs.size()) {
+        throw std::invalid_argument("zero-phase filter: " + std::to_string(stretches.size()) +
+                                    " stretches but " + std::to_string(outputs.size()) +
+                                    " outputs");
+    }
+    check_inside(record, margin, stretches);
+    for (std::size_t i = 0; i < stretches.size(); ++i) {
+        const Stretch& s = stretches[i];
         if (outputs[i].size() != s.end - s.begin) {
             throw std::invalid_argument("zero-phase filter: output length " +
                                         std::to_string(outputs[i].size()) + " differs from the " +
@@ -881,129 +1117,24 @@ void ZeroPhaseFilter::apply_inside(std::span<const double> record, std::size_t m
         }
     }
     prepare_margin_maps(margin);
-    const std::size_t states = 2 * sections_.size();
-    // Per lane l, state r at [l * states + r]: at the stretch's start (from the head margin), and
-    // at its end going forward and coming back.
-    std::vector<double> forward_start(kLanes * states), forward_end(kLanes * states),
-        backward_end(kLanes * states);
     for (std::size_t i = 0; i < stretches.size(); i += kLanes) {
-        // Lanes past the last stretch repeat the group's first; their outputs are dropped.
         const std::size_t count = std::min(kLanes, stretches.size() - i);
-        std::array<std::size_t, kLanes> begin{}, length{};
-        for (std::size_t l = 0; l < kLanes; ++l) {
-            const Stretch& s = stretches[i + (l < count ? l : 0)];
-            begin[l] = s.begin;
-            length[l] = s.end - s.begin;
-        }
-        const std::size_t rows = *std::max_element(length.begin(), length.end());
-        const std::size_t shortest = *std::min_element(length.begin(), length.end());
-        lanes_work_.resize(rows * kLanes);
-        double* buffer = lanes_work_.data();
-        const auto at = [buffer](std::size_t row, std::size_t lane) -> double& {
-            return buffer[row * kLanes + lane];
-        };
-        // Rows past the shortest stretch are copied in (the first section reads rows below it
-        // straight from the record); rows past a lane's own end repeat its last sample (finite;
-        // never used: the lane's states are taken at its end and set there on the way back).
-        for (std::size_t l = 0; l < kLanes; ++l) {
-            const double* x = record.data() + begin[l];
-            for (std::size_t k = shortest; k < length[l]; ++k)
-                at(k, l) = x[k];
-            for (std::size_t k = std::max(shortest, length[l]); k < rows; ++k)
-                at(k, l) = x[length[l] - 1];
-        }
-        // Distinct lane lengths, shortest first: where the forward passes stop to keep states.
-        std::array<std::size_t, kLanes> ends = length;
-        std::sort(ends.begin(), ends.end());
-        const auto ends_end = std::unique(ends.begin(), ends.end());
-        std::array<const double*, kLanes> src{};
-        for (std::size_t l = 0; l < kLanes; ++l)
-            src[l] = record.data() + begin[l];
-        std::array<const double*, kLanes> heads{}, tails{};
-        for (std::size_t l = 0; l < kLanes; ++l) {
-            heads[l] = record.data() + begin[l] - margin;
-            tails[l] = record.data() + begin[l] + length[l];
-        }
-        dot_map(maps_.head.data(), states, heads, margin, forward_start.data());
-        for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
-            LaneStates z1{}, z2{};
-            for (std::size_t l = 0; l < kLanes; ++l) {
-                z1[l] = forward_start[l * states + 2 * sec];
-                z2[l] = forward_start[l * states + 2 * sec + 1];
-            }
-            std::size_t done = 0;
-            for (auto e = ends.begin(); e != ends_end; ++e) {
-                if (sec == 0 && done == 0)
-                    run_forward_gathered(sections_[sec], src, buffer, *e, z1, z2);
-                else
-                    run_interleaved(sections_[sec], &at(done, 0), *e - done, z1, z2, 1);
-                done = *e;
-                for (std::size_t l = 0; l < kLanes; ++l) {
-                    if (length[l] == done) {
-                        forward_end[l * states + 2 * sec] = z1[l];
-                        forward_end[l * states + 2 * sec + 1] = z2[l];
-                    }
-                }
-            }
-        }
-        dot_map(maps_.tail_input.data(), states, tails, margin, backward_end.data());
-        for (std::size_t l = 0; l < kLanes; ++l) {
-            bool finite = true;
-            for (std::size_t r = 0; r < states; ++r) {
-                double state = backward_end[l * states + r];
-                for (std::size_t c = 0; c < states; ++c)
-                    state = std::fma(maps_.tail_state[r * states + c], forward_end[l * states + c],
-                                     state);
-                backward_end[l * states + r] = state;
-                finite =
-                    finite && std::isfinite(state) && std::isfinite(forward_end[l * states + r]);
-            }
-            if (!finite) {
-                // NaN and ±inf reach the states through the recursion and the maps.
-                const auto window = record.subspan(begin[l] - margin, length[l] + 2 * margin);
-                const auto bad = std::find_if(window.begin(), window.end(),
-                                              [](double v) { return !std::isfinite(v); });
-                throw std::invalid_argument(
-                    bad != window.end()
-                        ? "zero-phase filter: sample " +
-                              std::to_string(begin[l] - margin +
-                                             static_cast<std::size_t>(bad - window.begin())) +
-                              " is not finite"
-                        : "zero-phase filter: the filter overflowed on the stretch from sample " +
-                              std::to_string(begin[l]));
-            }
-        }
-        std::array<std::size_t, kLanes> order{};
-        for (std::size_t l = 0; l < kLanes; ++l)
-            order[l] = l;
-        std::stable_sort(order.begin(), order.end(),
-                         [&length](std::size_t a, std::size_t b) { return length[a] > length[b]; });
-        std::array<double*, kLanes> dst{};
-        const std::array<std::size_t, kLanes> first_row{};
-        for (std::size_t l = 0; l < count; ++l)
-            dst[l] = outputs[i + l].data();
-        for (std::size_t sec = 0; sec < sections_.size(); ++sec) {
-            LaneStates z1{}, z2{};
-            std::size_t top = rows;  // rows [top, rows) are done
-            for (const std::size_t l : order) {
-                if (length[l] < top) {
-                    run_interleaved(sections_[sec], &at(top - 1, 0), top - length[l], z1, z2, -1);
-                    top = length[l];
-                }
-                z1[l] = backward_end[l * states + 2 * sec];
-                z2[l] = backward_end[l * states + 2 * sec + 1];
-            }
-            if (sec + 1 < sections_.size())
-                run_interleaved(sections_[sec], &at(top - 1, 0), top, z1, z2, -1);
-            else
-                run_backward_scattered(sections_[sec], buffer, top - 1, top, z1, z2, dst, first_row,
-                                       count);
-        }
-        for (std::size_t l = 0; l < count; ++l) {
-            for (std::size_t row = shortest; row < length[l]; ++row)
-                outputs[i + l][row] = at(row, l);
-        }
+        filter_group_inside(record, margin, stretches.subspan(i, count), outputs.subspan(i, count));
     }
+}
+
+ZeroPhaseFilter::InterleavedStretches ZeroPhaseFilter::apply_inside_interleaved(
+    std::span<const double> record, std::size_t margin, std::span<const Stretch> stretches) {
+    static_assert(kInterleavedLanes == kLanes);
+    if (stretches.empty() || stretches.size() > kLanes) {
+        throw std::invalid_argument("zero-phase filter: " + std::to_string(stretches.size()) +
+                                    " stretches to interleave; 1 to " + std::to_string(kLanes) +
+                                    " can be");
+    }
+    check_inside(record, margin, stretches);
+    prepare_margin_maps(margin);
+    filter_group_inside(record, margin, stretches, {});
+    return InterleavedStretches{lanes_work_.data()};
 }
 
 std::vector<double> filtfilt(std::span<const Biquad> sections, std::span<const double> x) {

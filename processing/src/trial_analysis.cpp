@@ -2,11 +2,18 @@
 #include <hoplab/processing/events.hpp>
 #include <hoplab/processing/trial_analysis.hpp>
 
+#include "sort_few.hpp"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -128,52 +135,62 @@ struct Peak {
 // trapezoid adds sixteen partial sums in a fixed order.
 using Lanes4 = double __attribute__((vector_size(4 * sizeof(double))));
 
-using Index4 = long long __attribute__((vector_size(4 * sizeof(long long))));
-
-// Index of the first sample holding the largest value of a non-empty span of finite values. Two
-// sets of four lanes (samples 8j … 8j + 3 and 8j + 4 … 8j + 7) each keep their first maximum (a
-// later sample replaces it only when strictly larger); then the lanes' maxima are compared, the
-// earliest index winning a tie. Two sets halve the dependency chain of the running maxima.
-__attribute__((target_clones("avx2", "default"))) std::size_t first_largest(
-    std::span<const double> y) {
-    Lanes4 top_a = {y[0], y[0], y[0], y[0]}, top_b = top_a;
-    Index4 at_a = {0, 0, 0, 0}, at_b = at_a;
-    Index4 index_a = {0, 1, 2, 3}, index_b = {4, 5, 6, 7};
-    constexpr Index4 kStep = {8, 8, 8, 8};
-    std::size_t k = 0;
-    for (; k + 8 <= y.size(); k += 8) {
-        Lanes4 a, b;
-        std::memcpy(&a, y.data() + k, sizeof a);
-        std::memcpy(&b, y.data() + k + 4, sizeof b);
-        const Index4 larger_a = a > top_a;
-        const Index4 larger_b = b > top_b;
-        top_a = larger_a ? a : top_a;
-        top_b = larger_b ? b : top_b;
-        at_a = larger_a ? index_a : at_a;
-        at_b = larger_b ? index_b : at_b;
-        index_a += kStep;
-        index_b += kStep;
-    }
-    std::size_t best = static_cast<std::size_t>(at_a[0]);
-    double best_value = top_a[0];
-    const auto consider = [&](double value, long long at) {
-        const auto index = static_cast<std::size_t>(at);
-        if (value > best_value || (value == best_value && index < best)) {
-            best = index;
-            best_value = value;
-        }
-    };
-    for (int l = 0; l < 4; ++l) {
-        consider(top_a[l], at_a[l]);
-        consider(top_b[l], at_b[l]);
-    }
-    for (; k < y.size(); ++k) {
-        if (y[k] > best_value) {
+// Index of the first sample holding the largest value of a non-empty span of finite values. The
+// AVX2 form takes two passes: the largest value (maxima are exact in any order; four vectors of
+// running maxima keep four comparisons in flight), then the first sample equal to it, eight per
+// branch; tracking indices alongside the running maxima doubled the instructions per sample.
+std::size_t first_largest_portable(std::span<const double> y) {
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < y.size(); ++k) {
+        if (y[k] > y[best])
             best = k;
-            best_value = y[k];
-        }
     }
     return best;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) std::size_t first_largest_avx2(std::span<const double> y) {
+    const double* x = y.data();
+    __m256d top_a = _mm256_set1_pd(y[0]), top_b = top_a, top_c = top_a, top_d = top_a;
+    std::size_t k = 0;
+    for (; k + 16 <= y.size(); k += 16) {
+        top_a = _mm256_max_pd(top_a, _mm256_loadu_pd(x + k));
+        top_b = _mm256_max_pd(top_b, _mm256_loadu_pd(x + k + 4));
+        top_c = _mm256_max_pd(top_c, _mm256_loadu_pd(x + k + 8));
+        top_d = _mm256_max_pd(top_d, _mm256_loadu_pd(x + k + 12));
+    }
+    alignas(32) std::array<double, 4> lanes;
+    _mm256_store_pd(lanes.data(),
+                    _mm256_max_pd(_mm256_max_pd(top_a, top_b), _mm256_max_pd(top_c, top_d)));
+    double top = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+    for (; k < y.size(); ++k)
+        top = std::max(top, x[k]);
+    const __m256d wanted = _mm256_set1_pd(top);
+    k = 0;
+    for (; k + 8 <= y.size(); k += 8) {
+        const __m256d hit =
+            _mm256_or_pd(_mm256_cmp_pd(_mm256_loadu_pd(x + k), wanted, _CMP_EQ_OQ),
+                         _mm256_cmp_pd(_mm256_loadu_pd(x + k + 4), wanted, _CMP_EQ_OQ));
+        if (_mm256_movemask_pd(hit) != 0)
+            break;
+    }
+    while (x[k] != top)
+        ++k;
+    return k;
+}
+
+bool has_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+#endif
+
+std::size_t first_largest(std::span<const double> y) {
+#if defined(__x86_64__)
+    if (has_avx2())
+        return first_largest_avx2(y);
+#endif
+    return first_largest_portable(y);
 }
 
 // Largest forward difference y[k+1] − y[k] of a span of at least two finite values (maxima are
@@ -228,28 +245,43 @@ __attribute__((target_clones("avx2", "default"))) double trapezoid_sum(std::span
 
 // First k in [from, end) with y[k] > y[k−1] and y[k] ≥ y[k+1] (a local maximum), else end.
 // Requires 1 ≤ from and end < y.size().
-__attribute__((target_clones("avx2", "default"))) std::size_t next_local_maximum(
-    std::span<const double> y, std::size_t from, std::size_t end) {
-    std::size_t k = from;
-    // Eight candidates per step, one branch: the rising edges searched here rarely hold one.
-    for (; k + 8 <= end; k += 8) {
-        Lanes4 before_a, v_a, after_a, before_b, v_b, after_b;
-        std::memcpy(&before_a, y.data() + k - 1, sizeof before_a);
-        std::memcpy(&v_a, y.data() + k, sizeof v_a);
-        std::memcpy(&after_a, y.data() + k + 1, sizeof after_a);
-        std::memcpy(&before_b, y.data() + k + 3, sizeof before_b);
-        std::memcpy(&v_b, y.data() + k + 4, sizeof v_b);
-        std::memcpy(&after_b, y.data() + k + 5, sizeof after_b);
-        const auto hit =
-            ((v_a > before_a) & (v_a >= after_a)) | ((v_b > before_b) & (v_b >= after_b));
-        if (hit[0] | hit[1] | hit[2] | hit[3])
-            break;
-    }
-    for (; k < end; ++k) {
+std::size_t next_local_maximum_portable(std::span<const double> y, std::size_t from,
+                                        std::size_t end) {
+    for (std::size_t k = from; k < end; ++k) {
         if (y[k] > y[k - 1] && y[k] >= y[k + 1])
             return k;
     }
     return end;
+}
+
+#if defined(__x86_64__)
+// Eight candidates per branch: the rising edges searched here rarely hold one.
+__attribute__((target("avx2"))) std::size_t next_local_maximum_avx2(std::span<const double> y,
+                                                                    std::size_t from,
+                                                                    std::size_t end) {
+    const double* x = y.data();
+    std::size_t k = from;
+    for (; k + 8 <= end; k += 8) {
+        const __m256d v_a = _mm256_loadu_pd(x + k), v_b = _mm256_loadu_pd(x + k + 4);
+        const __m256d hit_a =
+            _mm256_and_pd(_mm256_cmp_pd(v_a, _mm256_loadu_pd(x + k - 1), _CMP_GT_OQ),
+                          _mm256_cmp_pd(v_a, _mm256_loadu_pd(x + k + 1), _CMP_GE_OQ));
+        const __m256d hit_b =
+            _mm256_and_pd(_mm256_cmp_pd(v_b, _mm256_loadu_pd(x + k + 3), _CMP_GT_OQ),
+                          _mm256_cmp_pd(v_b, _mm256_loadu_pd(x + k + 5), _CMP_GE_OQ));
+        if (_mm256_movemask_pd(_mm256_or_pd(hit_a, hit_b)) != 0)
+            break;
+    }
+    return next_local_maximum_portable(y, k, end);
+}
+#endif
+
+std::size_t next_local_maximum(std::span<const double> y, std::size_t from, std::size_t end) {
+#if defined(__x86_64__)
+    if (has_avx2())
+        return next_local_maximum_avx2(y, from, end);
+#endif
+    return next_local_maximum_portable(y, from, end);
 }
 
 // The prominence of the local maximum y[k] (scipy.signal.peak_prominences: its height above the
@@ -399,12 +431,11 @@ class WindowedFilter {
     [[nodiscard]] std::span<const double> values() const { return values_; }
     [[nodiscard]] std::size_t margin() const { return margin_; }
 
-    // Filtered samples of stretches of f whose margins lie inside it (ZeroPhaseFilter::
-    // apply_inside): the same values peaks() computes for those runs.
-    void filter_inside(std::span<const double> f,
-                       std::span<const ZeroPhaseFilter::Stretch> stretches,
-                       std::span<const std::span<double>> outputs) {
-        filter_.apply_inside(f, margin_, stretches, outputs);
+    // Filtered samples of stretches of f whose margins lie inside it, side by side
+    // (ZeroPhaseFilter::apply_inside_interleaved): the same values peaks() computes for those runs.
+    [[nodiscard]] ZeroPhaseFilter::InterleavedStretches filter_inside_interleaved(
+        std::span<const double> f, std::span<const ZeroPhaseFilter::Stretch> stretches) {
+        return filter_.apply_inside_interleaved(f, margin_, stretches);
     }
 
   private:
@@ -413,6 +444,201 @@ class WindowedFilter {
     double cutoff_hz_, fs_;
     std::vector<double> values_;
 };
+
+// peak_of()'s first two values for up to sixteen stretches filtered side by side
+// (ZeroPhaseFilter::apply_inside_interleaved), and the local maxima its impact search would test:
+// the same comparisons on the same values, so the same results. Reduced across the stretches at
+// once, four per vector, instead of one stretch at a time from its own buffer (which needs the
+// interleaved rows transposed first).
+constexpr std::size_t kSideBySide = ZeroPhaseFilter::kInterleavedLanes;
+
+struct StretchPeak {
+    std::size_t peak = 0;       // first largest sample
+    double peak_n = 0;          // its value
+    double largest_step_n = 0;  // largest y[k] − y[k−1] over 0 < k ≤ peak (peak > 0)
+};
+
+// peak and largest_step for the stretches l < count of lengths[l] (lanes at or past count are
+// copies of lane 0 and have its length).
+void stretch_peaks_portable(const ZeroPhaseFilter::InterleavedStretches& y,
+                            const std::array<std::size_t, kSideBySide>& lengths, std::size_t count,
+                            std::array<StretchPeak, kSideBySide>& out) {
+    for (std::size_t l = 0; l < count; ++l) {
+        StretchPeak& p = out[l];
+        p = {0, y.at(0, l), 0};
+        for (std::size_t k = 1; k < lengths[l]; ++k) {
+            if (y.at(k, l) > p.peak_n) {
+                p.peak = k;
+                p.peak_n = y.at(k, l);
+            }
+        }
+        if (p.peak > 0) {
+            p.largest_step_n = y.at(1, l) - y.at(0, l);
+            for (std::size_t k = 2; k <= p.peak; ++k)
+                p.largest_step_n = std::max(p.largest_step_n, y.at(k, l) - y.at(k - 1, l));
+        }
+    }
+}
+
+#if defined(__x86_64__)
+// Two passes: the largest value of each stretch (maxima are exact in any order), then, eight
+// stretches at a time, the rows up to each one's first sample equal to it, taking the steps
+// before it. Lanes past `count` hold copies of lane 0 and are reduced along (no branch per lane).
+__attribute__((target("avx2"))) void stretch_peaks_avx2(
+    const ZeroPhaseFilter::InterleavedStretches& y,
+    const std::array<std::size_t, kSideBySide>& lengths, std::size_t count,
+    std::array<StretchPeak, kSideBySide>& out) {
+    const std::size_t shortest = *std::min_element(lengths.begin(), lengths.end());
+    const double* rows = y.rows;
+    __m256d top[4];
+    for (std::size_t v = 0; v < 4; ++v)
+        top[v] = _mm256_loadu_pd(rows + 4 * v);
+    for (std::size_t k = 1; k < shortest; ++k) {
+        const double* row = rows + k * kSideBySide;
+        top[0] = _mm256_max_pd(top[0], _mm256_loadu_pd(row));
+        top[1] = _mm256_max_pd(top[1], _mm256_loadu_pd(row + 4));
+        top[2] = _mm256_max_pd(top[2], _mm256_loadu_pd(row + 8));
+        top[3] = _mm256_max_pd(top[3], _mm256_loadu_pd(row + 12));
+    }
+    alignas(32) std::array<double, kSideBySide> tops;
+    for (std::size_t v = 0; v < 4; ++v)
+        _mm256_store_pd(tops.data() + 4 * v, top[v]);
+    for (std::size_t l = 0; l < count; ++l) {
+        for (std::size_t k = shortest; k < lengths[l]; ++k)
+            tops[l] = std::max(tops[l], y.at(k, l));
+    }
+    alignas(32) std::array<double, kSideBySide> ats, steps;
+    const __m256d one = _mm256_set1_pd(1.0);
+    for (std::size_t half = 0; half < 2 && 8 * half < count; ++half) {
+        const double* lane = rows + 8 * half;
+        const __m256d wanted_a = _mm256_load_pd(tops.data() + 8 * half);
+        const __m256d wanted_b = _mm256_load_pd(tops.data() + 8 * half + 4);
+        __m256d previous_a = _mm256_loadu_pd(lane), previous_b = _mm256_loadu_pd(lane + 4);
+        __m256d found_a = _mm256_cmp_pd(previous_a, wanted_a, _CMP_EQ_OQ);
+        __m256d found_b = _mm256_cmp_pd(previous_b, wanted_b, _CMP_EQ_OQ);
+        __m256d at_a = _mm256_setzero_pd(), at_b = at_a;
+        __m256d step_a = _mm256_set1_pd(-std::numeric_limits<double>::infinity()), step_b = step_a;
+        // A lane not yet found counts the row (its peak is the number of rows before it) and
+        // takes the row's step. Each stretch holds its largest value before its own length, so
+        // the loop stops by then.
+        for (std::size_t k = 1; _mm256_movemask_pd(_mm256_and_pd(found_a, found_b)) != 0xF; ++k) {
+            const __m256d here_a = _mm256_loadu_pd(lane + k * kSideBySide);
+            const __m256d here_b = _mm256_loadu_pd(lane + k * kSideBySide + 4);
+            at_a = _mm256_add_pd(at_a, _mm256_andnot_pd(found_a, one));
+            at_b = _mm256_add_pd(at_b, _mm256_andnot_pd(found_b, one));
+            step_a = _mm256_blendv_pd(_mm256_max_pd(step_a, _mm256_sub_pd(here_a, previous_a)),
+                                      step_a, found_a);
+            step_b = _mm256_blendv_pd(_mm256_max_pd(step_b, _mm256_sub_pd(here_b, previous_b)),
+                                      step_b, found_b);
+            found_a = _mm256_or_pd(found_a, _mm256_cmp_pd(here_a, wanted_a, _CMP_EQ_OQ));
+            found_b = _mm256_or_pd(found_b, _mm256_cmp_pd(here_b, wanted_b, _CMP_EQ_OQ));
+            previous_a = here_a;
+            previous_b = here_b;
+        }
+        _mm256_store_pd(ats.data() + 8 * half, at_a);
+        _mm256_store_pd(ats.data() + 8 * half + 4, at_b);
+        _mm256_store_pd(steps.data() + 8 * half, step_a);
+        _mm256_store_pd(steps.data() + 8 * half + 4, step_b);
+    }
+    for (std::size_t l = 0; l < count; ++l)
+        out[l] = {static_cast<std::size_t>(ats[l]), tops[l], steps[l]};
+}
+#endif
+
+void stretch_peaks(const ZeroPhaseFilter::InterleavedStretches& y,
+                   const std::array<std::size_t, kSideBySide>& lengths, std::size_t count,
+                   std::array<StretchPeak, kSideBySide>& out) {
+#if defined(__x86_64__)
+    if (has_avx2())
+        return stretch_peaks_avx2(y, lengths, count, out);
+#endif
+    stretch_peaks_portable(y, lengths, count, out);
+}
+
+// The local maxima k in [1, ends[l]) of each stretch l < count (y[k] > y[k−1], y[k] ≥ y[k+1];
+// ends[l] < lengths[l]), in increasing k: found(l, k) is called for each.
+template <typename Found>
+void local_maxima_portable(const ZeroPhaseFilter::InterleavedStretches& y,
+                           const std::array<std::size_t, kSideBySide>& ends, std::size_t count,
+                           Found&& found) {
+    for (std::size_t l = 0; l < count; ++l) {
+        for (std::size_t k = 1; k < ends[l]; ++k) {
+            if (y.at(k, l) > y.at(k - 1, l) && y.at(k, l) >= y.at(k + 1, l))
+                found(l, k);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+// Sixteen stretches per row, one branch per row: the rising edges searched here rarely hold one.
+template <typename Found>
+__attribute__((target("avx2"))) void local_maxima_avx2(
+    const ZeroPhaseFilter::InterleavedStretches& y,
+    const std::array<std::size_t, kSideBySide>& ends, std::size_t count, Found&& found) {
+    std::size_t last = 0;                                    // the rows to search: [1, last)
+    alignas(32) std::array<double, kSideBySide> end_rows{};  // 0 past count: never searched
+    for (std::size_t l = 0; l < count; ++l) {
+        last = std::max(last, ends[l]);
+        end_rows[l] = static_cast<double>(ends[l]);
+    }
+    if (last <= 1)
+        return;
+    __m256d end_row[4], before[4], here[4];
+    for (std::size_t v = 0; v < 4; ++v) {
+        end_row[v] = _mm256_load_pd(end_rows.data() + 4 * v);
+        before[v] = _mm256_loadu_pd(y.rows + 4 * v);
+        here[v] = _mm256_loadu_pd(y.rows + kSideBySide + 4 * v);
+    }
+    __m256d row_index = _mm256_set1_pd(1.0);
+    const __m256d one = _mm256_set1_pd(1.0);
+    for (std::size_t k = 1; k < last; ++k) {
+        __m256d hit[4];
+        for (std::size_t v = 0; v < 4; ++v) {
+            const __m256d after = _mm256_loadu_pd(y.rows + (k + 1) * kSideBySide + 4 * v);
+            hit[v] = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(here[v], before[v], _CMP_GT_OQ),
+                                                 _mm256_cmp_pd(here[v], after, _CMP_GE_OQ)),
+                                   _mm256_cmp_pd(row_index, end_row[v], _CMP_LT_OQ));
+            before[v] = here[v];
+            here[v] = after;
+        }
+        if (_mm256_movemask_pd(
+                _mm256_or_pd(_mm256_or_pd(hit[0], hit[1]), _mm256_or_pd(hit[2], hit[3]))) != 0) {
+            for (std::size_t v = 0; v < 4; ++v) {
+                const int mask = _mm256_movemask_pd(hit[v]);
+                for (std::size_t j = 0; j < 4; ++j) {
+                    if ((mask >> j) & 1)
+                        found(4 * v + j, k);
+                }
+            }
+        }
+        row_index = _mm256_add_pd(row_index, one);
+    }
+}
+#endif
+
+template <typename Found>
+void local_maxima(const ZeroPhaseFilter::InterleavedStretches& y,
+                  const std::array<std::size_t, kSideBySide>& ends, std::size_t count,
+                  Found&& found) {
+#if defined(__x86_64__)
+    if (has_avx2())
+        return local_maxima_avx2(y, ends, count, found);
+#endif
+    local_maxima_portable(y, ends, count, found);
+}
+
+// prominence() of y[k] in stretch l of `length` samples.
+double prominence(const ZeroPhaseFilter::InterleavedStretches& y, std::size_t l, std::size_t length,
+                  std::size_t k) {
+    const double top = y.at(k, l);
+    double left_min = top;
+    for (std::size_t j = k; j-- > 0 && y.at(j, l) <= top;)
+        left_min = std::min(left_min, y.at(j, l));
+    double right_min = top;
+    for (std::size_t j = k + 1; j < length && y.at(j, l) <= top; ++j)
+        right_min = std::min(right_min, y.at(j, l));
+    return top - std::max(left_min, right_min);
+}
 
 // Contact windows filtered during the event pass (ContactObserver), while the pass still has their
 // samples in cache: the record is then read from memory once, where filtering every run afterwards
@@ -446,15 +672,26 @@ class FilteredAhead final : public ContactObserver {
         longest_ = longest;
         impact_search_fraction_ = impact_search_fraction;
         pending_.clear();
+        pending_contacts_.clear();
         contacts_.clear();
         impacts_.clear();
         cursor_ = 0;
     }
 
+    // The raw quantities are taken here, while the pass has just read the contact's samples.
     void contact(std::size_t begin, std::size_t end) override {
         const std::size_t margin = filter_->margin();
-        if (begin >= margin && f_.size() - end >= margin && end - begin <= longest_)
+        if (begin >= margin && f_.size() - end >= margin && end - begin <= longest_) {
             pending_.push_back({begin, end});
+            Contact& c = pending_contacts_.emplace_back();
+            c.begin = begin;
+            c.end = end;
+            c.trapezoid_sum_n = trapezoid_sum(f_, begin, end);
+            c.before_begin_n = f_[begin - 1];
+            c.at_begin_n = f_[begin];
+            c.before_end_n = f_[end - 1];
+            c.at_end_n = f_[end];
+        }
     }
 
     void scanned(std::size_t up_to) override {
@@ -505,63 +742,59 @@ class FilteredAhead final : public ContactObserver {
 
   private:
     static constexpr std::size_t kBatch = 32;
-    static constexpr std::size_t kLanes = 16;
+    static constexpr std::size_t kLanes = kSideBySide;
 
     void filter_pending(std::size_t count) {
         const std::span<const ZeroPhaseFilter::Stretch> batch(pending_.data(), count);
         std::array<std::size_t, kBatch> order{};
         for (std::size_t j = 0; j < count; ++j)
             order[j] = j;
-        std::stable_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count),
-                         [&batch](std::size_t a, std::size_t b) {
-                             return batch[a].end - batch[a].begin < batch[b].end - batch[b].begin;
-                         });
+        detail::sort_few(std::span(order).first(count), [&batch](std::size_t a, std::size_t b) {
+            return batch[a].end - batch[a].begin < batch[b].end - batch[b].begin;
+        });
         const std::size_t first = contacts_.size();
         contacts_.resize(first + count);
         for (std::size_t g = 0; g < count; g += kLanes) {
             const std::size_t lanes = std::min(kLanes, count - g);
             std::array<ZeroPhaseFilter::Stretch, kLanes> stretches;
-            std::array<std::span<double>, kLanes> outputs;
-            std::size_t total = 0;
-            for (std::size_t l = 0; l < lanes; ++l)
-                total += batch[order[g + l]].end - batch[order[g + l]].begin;
-            scratch_.resize(std::max(scratch_.size(), total));
-            std::size_t at = 0;
-            for (std::size_t l = 0; l < lanes; ++l) {
-                const auto& s = batch[order[g + l]];
+            std::array<std::size_t, kLanes> lengths{}, ends{};
+            for (std::size_t l = 0; l < kLanes; ++l) {
+                // Lanes past the last stretch are copies of the first (apply_inside_interleaved).
+                const auto& s = batch[order[g + (l < lanes ? l : 0)]];
                 stretches[l] = s;
-                outputs[l] = std::span<double>(scratch_).subspan(at, s.end - s.begin);
-                at += s.end - s.begin;
+                lengths[l] = s.end - s.begin;
             }
-            filter_->filter_inside(f_, std::span(stretches).first(lanes),
-                                   std::span(outputs).first(lanes));
+            const auto y =
+                filter_->filter_inside_interleaved(f_, std::span(stretches).first(lanes));
+            std::array<StretchPeak, kLanes> peaks;
+            stretch_peaks(y, lengths, lanes, peaks);
+            // impact_peak()'s candidates, in its order: the local maxima before the peak and
+            // within the search fraction.
             for (std::size_t l = 0; l < lanes; ++l) {
-                const auto& s = batch[order[g + l]];
-                const std::span<const double> y = outputs[l];
-                Contact& c = contacts_[first + order[g + l]];
-                c.begin = s.begin;
-                c.end = s.end;
-                c.peak = first_largest(y);
-                c.peak_n = y[c.peak];
-                if (c.peak > 0)
-                    c.largest_step_n = largest_step(y.first(c.peak + 1));
-                // impact_peak()'s candidates, in its order.
                 const auto search_end = static_cast<std::size_t>(
-                    std::ceil(impact_search_fraction_ * static_cast<double>(y.size())));
-                const std::size_t end = std::min(search_end, c.peak);
+                    std::ceil(impact_search_fraction_ * static_cast<double>(lengths[l])));
+                ends[l] = std::min(search_end, peaks[l].peak);
+                candidates_[l].clear();
+            }
+            local_maxima(y, ends, lanes,
+                         [this](std::size_t l, std::size_t k) { candidates_[l].push_back(k); });
+            for (std::size_t l = 0; l < lanes; ++l) {
+                Contact& c = contacts_[first + order[g + l]];
+                c = pending_contacts_[order[g + l]];
+                c.peak = peaks[l].peak;
+                c.peak_n = peaks[l].peak_n;
+                if (c.peak > 0)
+                    c.largest_step_n = peaks[l].largest_step_n;
                 c.impacts = impacts_.size();
-                for (std::size_t k = next_local_maximum(y, 1, end); k < end;
-                     k = next_local_maximum(y, k + 1, end))
-                    impacts_.push_back(ImpactCandidate{k, y[k], prominence(y, k)});
+                for (const std::size_t k : candidates_[l])
+                    impacts_.push_back(
+                        ImpactCandidate{k, y.at(k, l), prominence(y, l, lengths[l], k)});
                 c.impacts_end = impacts_.size();
-                c.trapezoid_sum_n = trapezoid_sum(f_, s.begin, s.end);
-                c.before_begin_n = f_[s.begin - 1];
-                c.at_begin_n = f_[s.begin];
-                c.before_end_n = f_[s.end - 1];
-                c.at_end_n = f_[s.end];
             }
         }
         pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(count));
+        pending_contacts_.erase(pending_contacts_.begin(),
+                                pending_contacts_.begin() + static_cast<std::ptrdiff_t>(count));
     }
 
     struct ImpactCandidate {
@@ -574,9 +807,10 @@ class FilteredAhead final : public ContactObserver {
     std::size_t longest_ = 0;
     double impact_search_fraction_ = 0;
     std::vector<ZeroPhaseFilter::Stretch> pending_;
-    std::vector<Contact> contacts_;  // in record order
-    std::size_t cursor_ = 0;         // match()'s place in contacts_
-    std::vector<double> scratch_;    // one group's filtered samples
+    std::vector<Contact> pending_contacts_;  // their raw quantities, peak fields unset
+    std::vector<Contact> contacts_;          // in record order
+    std::size_t cursor_ = 0;                 // match()'s place in contacts_
+    std::array<std::vector<std::size_t>, kLanes> candidates_;  // one group's local maxima
     std::vector<ImpactCandidate> impacts_;
 };
 

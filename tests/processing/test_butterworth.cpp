@@ -418,6 +418,49 @@ TEST(ZeroPhaseFilterInside, EqualsApplyOnTheWindowsToRounding) {
     }
 }
 
+TEST(ZeroPhaseFilterInside, InterleavedEqualsApplyInsideBitForBit) {
+    // The same groups, left side by side instead of written out: every sample equal, for 1 to 16
+    // stretches (lanes past the count are padding), orders 2 and 4, lengths 1 to 2500.
+    const auto w = make_windows(1, 20);
+    for (const int order : {2, 4}) {
+        ZeroPhaseFilter filter(butterworth_lowpass(order, 50, 1000));
+        const auto stretches = make_stretches(37, w.record.size(), 96);
+        for (const std::size_t count : {std::size_t{1}, std::size_t{5}, std::size_t{16}}) {
+            for (std::size_t first = 0; first + count <= stretches.size(); first += 11) {
+                const std::span<const ZeroPhaseFilter::Stretch> group(stretches.data() + first,
+                                                                      count);
+                std::vector<std::vector<double>> results;
+                std::vector<std::span<double>> outputs;
+                for (const auto& s : group)
+                    results.emplace_back(s.end - s.begin);
+                for (auto& r : results)
+                    outputs.emplace_back(r);
+                filter.apply_inside(w.record, 96, group, outputs);
+                const auto side_by_side = filter.apply_inside_interleaved(w.record, 96, group);
+                std::size_t differing = 0, compared = 0;
+                for (std::size_t i = 0; i < count; ++i) {
+                    for (std::size_t k = 0; k < results[i].size(); ++k, ++compared)
+                        differing += side_by_side.at(k, i) != results[i][k];
+                }
+                EXPECT_EQ(differing, 0u) << "order " << order << ", " << count << " stretches from "
+                                         << first << ", " << compared << " samples";
+            }
+        }
+    }
+}
+
+TEST(ZeroPhaseFilterInside, InterleavedRefusesNoneOrMoreThanSixteenStretches) {
+    ZeroPhaseFilter filter(butterworth_lowpass(2, 50, 1000));
+    const std::vector<double> record(5000, 5.0);
+    const std::vector<ZeroPhaseFilter::Stretch> none;
+    EXPECT_THROW((void)filter.apply_inside_interleaved(record, 96, none), std::invalid_argument);
+    const std::vector<ZeroPhaseFilter::Stretch> seventeen(17, {200, 300});
+    EXPECT_THROW((void)filter.apply_inside_interleaved(record, 96, seventeen),
+                 std::invalid_argument);
+    const std::vector<ZeroPhaseFilter::Stretch> leaving{{50, 150}};
+    EXPECT_THROW((void)filter.apply_inside_interleaved(record, 96, leaving), std::invalid_argument);
+}
+
 TEST(ZeroPhaseFilterInside, RefusesBadStretchesAndNonFiniteSamplesNamingTheSample) {
     ZeroPhaseFilter filter(butterworth_lowpass(2, 50, 1000));
     std::vector<double> record(1000, 5.0);

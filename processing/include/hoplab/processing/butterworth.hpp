@@ -100,6 +100,26 @@ class ZeroPhaseFilter {
                       std::span<const Stretch> stretches,
                       std::span<const std::span<double>> outputs);
 
+    // Stretches filtered side by side: sample k of stretch i (k < its length) is
+    // rows[k · kInterleavedLanes + i], bit for bit what apply_inside writes to outputs[i][k]. Other
+    // entries are finite and meaningless. The view points into the filter's work buffer: valid
+    // until the filter is used again.
+    static constexpr std::size_t kInterleavedLanes = 16;
+    struct InterleavedStretches {
+        const double* rows = nullptr;
+        [[nodiscard]] double at(std::size_t k, std::size_t i) const {
+            return rows[k * kInterleavedLanes + i];
+        }
+    };
+
+    // apply_inside for 1 to kInterleavedLanes stretches, left interleaved, for callers that reduce
+    // each stretch (its peak, say) across the stretches at once instead of reading each from its
+    // own buffer: no transposition into outputs. Same preconditions and exceptions as apply_inside;
+    // also throws std::invalid_argument for 0 or more than kInterleavedLanes stretches.
+    [[nodiscard]] InterleavedStretches apply_inside_interleaved(std::span<const double> record,
+                                                                std::size_t margin,
+                                                                std::span<const Stretch> stretches);
+
     [[nodiscard]] std::span<const Biquad> sections() const { return sections_; }
 
   private:
@@ -112,6 +132,11 @@ class ZeroPhaseFilter {
         std::vector<double> head, tail_state, tail_input;
     };
     void prepare_margin_maps(std::size_t margin);
+    void check_inside(std::span<const double> record, std::size_t margin,
+                      std::span<const Stretch> stretches) const;
+    void filter_group_inside(std::span<const double> record, std::size_t margin,
+                             std::span<const Stretch> stretches,
+                             std::span<const std::span<double>> outputs);
 
     std::vector<Biquad> sections_;
     std::vector<double>
@@ -119,6 +144,7 @@ class ZeroPhaseFilter {
     std::size_t pad_ = 0;
     std::vector<double> work_;
     std::vector<double> lanes_work_;
+    std::vector<double> inside_states_;  // apply_inside's per-lane states at the stretches' edges
     MarginMaps maps_;
 };
 
