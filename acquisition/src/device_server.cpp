@@ -10,6 +10,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -36,6 +38,14 @@ void set_int_option(int fd, int option, int value, const std::string& peer, cons
     if (::setsockopt(fd, SOL_SOCKET, option, &value, sizeof value) != 0) {
         // Still correct without it: the connection is then read as its frames arrive and stamped
         // with the read time.
+        spdlog::warn("{}: {} not set: {}", peer, name, std::system_category().message(errno));
+    }
+}
+
+void set_tcp_option(int fd, int option, int value, const std::string& peer, const char* name) {
+    if (::setsockopt(fd, IPPROTO_TCP, option, &value, sizeof value) != 0) {
+        // Still correct without it: TCP_INQ saves the read that finds nothing at the end of each
+        // read-out, TCP_QUICKACK the ACK each read sends (see the class comment).
         spdlog::warn("{}: {} not set: {}", peer, name, std::system_category().message(errno));
     }
 }
@@ -108,6 +118,8 @@ asio::awaitable<void> DeviceServer::accept_loop() {
         const int fd = socket.native_handle();
         set_int_option(fd, SO_TIMESTAMPNS, 1, peer, "SO_TIMESTAMPNS");
         set_int_option(fd, SO_RCVLOWAT, kWakeBytes, peer, "SO_RCVLOWAT");
+        set_tcp_option(fd, TCP_INQ, 1, peer, "TCP_INQ");
+        set_tcp_option(fd, TCP_QUICKACK, 0, peer, "TCP_QUICKACK");
         auto connection = std::make_shared<Connection>(std::move(socket), controller_, peer);
         connections_.insert(connection);
         asio::co_spawn(io_, serve(connection), asio::detached);
@@ -145,7 +157,8 @@ bool DeviceServer::read(Connection& connection) {
                                        ? connection.decoder.bytes_to_frame_end()
                                        : connection.buffer.size();
         iovec bytes{connection.buffer.data(), std::min(wanted, connection.buffer.size())};
-        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(timespec))> control{};
+        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(int))>
+            control{};
         msghdr message{};
         message.msg_iov = &bytes;
         message.msg_iovlen = 1;
@@ -167,9 +180,14 @@ bool DeviceServer::read(Connection& connection) {
             return false;
         }
         std::int64_t received_ns = steady_now_ns();
+        std::optional<int> bytes_left;
         for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
              header = CMSG_NXTHDR(&message, header)) {
-            if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_TIMESTAMPNS) {
+            if (header->cmsg_level == IPPROTO_TCP && header->cmsg_type == TCP_CM_INQ) {
+                int queued = 0;
+                std::memcpy(&queued, CMSG_DATA(header), sizeof queued);
+                bytes_left = queued;
+            } else if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_TIMESTAMPNS) {
                 timespec stamp{};
                 std::memcpy(&stamp, CMSG_DATA(header), sizeof stamp);
                 const std::int64_t stamped_ns = std::int64_t{stamp.tv_sec} * 1'000'000'000 +
@@ -191,7 +209,7 @@ bool DeviceServer::read(Connection& connection) {
                 return false;
             }
         }
-        if (got < bytes.iov_len) {
+        if (got < bytes.iov_len || bytes_left == 0) {
             return true;  // the socket had no more
         }
     }

@@ -205,7 +205,7 @@ void DeviceStream::push_live(const wire::DataBlock& block) {
             bin_max_ = std::max(bin_max_, fz);
         }
         if (++bin_fill_ == bin_samples_) {
-            // A bin can start before a take_live_bins() and end after it: the message's first
+            // A bin can start before a clear_live_bins() and end after it: the message's first
             // index is that of its first complete bin.
             if (pending_.fz_min_n.empty()) {
                 pending_.first_sample_index = bin_first_sample_index_;
@@ -218,13 +218,9 @@ void DeviceStream::push_live(const wire::DataBlock& block) {
     }
 }
 
-std::optional<LiveBins> DeviceStream::take_live_bins() {
-    if (pending_.fz_min_n.empty()) {
-        return std::nullopt;
-    }
-    LiveBins out = std::move(pending_);
-    pending_ = LiveBins{};
-    return out;
+void DeviceStream::clear_live_bins() {
+    pending_.fz_min_n.clear();
+    pending_.fz_max_n.clear();
 }
 
 nlohmann::json DeviceStream::status_json(std::uint64_t samples_written) const {

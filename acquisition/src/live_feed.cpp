@@ -63,9 +63,11 @@ asio::awaitable<void> LiveFeed::serve(websocket::stream<beast::tcp_stream> ws) {
     asio::co_spawn(executor, reader(ws, viewer), asio::detached);
 
     boost::system::error_code ec;
-    // One tick publishes a message per device: corked, they leave in one TCP segment (one
-    // loopback delivery and one wake-up of the viewer) instead of one each. Uncorked as soon as
-    // the queue is empty, so nothing waits for the kernel's 200 ms cork limit.
+    // A tick publishes one "forces" message, which leaves as one write and needs no cork. When
+    // more are queued (a trial event in the same tick, or a viewer that fell behind), they are
+    // corked and leave in one TCP segment (one loopback delivery and one wake-up of the viewer)
+    // instead of one each; uncorked as soon as the queue is empty, so nothing waits for the
+    // kernel's 200 ms cork limit.
     auto& socket = beast::get_lowest_layer(ws).socket();
     {
         // Without it, uncorking would still hold a short segment for the viewer's delayed ACK

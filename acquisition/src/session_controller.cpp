@@ -12,10 +12,14 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <string_view>
+#include <type_traits>
 
 namespace hoplab::acquisition {
 namespace {
@@ -63,6 +67,48 @@ std::optional<std::string> optional_string(const json& request, const char* fiel
         return fmt::format("field '{}' is longer than 4096 characters", field);
     }
     return std::nullopt;
+}
+
+// Appends a number in its shortest decimal form that reads back as the same value (std::to_chars);
+// null for a value JSON cannot hold (not finite).
+template <class Number>
+void append_json_number(std::string& out, Number value) {
+    if constexpr (std::is_floating_point_v<Number>) {
+        if (!std::isfinite(value)) {
+            out += "null";
+            return;
+        }
+    }
+    // Room for any float, double or 64-bit integer: to_chars cannot run out of it.
+    std::array<char, 32> text{};
+    const auto written = std::to_chars(text.data(), text.data() + text.size(), value);
+    out.append(text.data(), written.ptr);
+}
+
+// One device's entry of the live "forces" message (docs/daemon.md), written directly: it is
+// built 100 times a second per device on the io thread, where a json object and its dump() cost a
+// dozen allocations each. A bin is the float32 value in its shortest text, not the longer text
+// of the double it converts to.
+void append_device_bins(std::string& out, const std::string& device, const LiveBins& bins) {
+    out += R"({"device":)";
+    out += json(device).dump();
+    out += R"(,"first_sample_index":)";
+    append_json_number(out, bins.first_sample_index);
+    out += R"(,"rate_hz":)";
+    append_json_number(out, bins.bin_rate_hz);
+    const auto numbers = [&out](std::string_view key, const std::vector<float>& values) {
+        out += key;
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            if (k > 0) {
+                out += ',';
+            }
+            append_json_number(out, values[k]);
+        }
+        out += ']';
+    };
+    numbers(R"(,"fz_min_n":[)", bins.fz_min_n);
+    numbers(R"(,"fz_max_n":[)", bins.fz_max_n);
+    out += '}';
 }
 
 }  // namespace
@@ -159,6 +205,15 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
     if (pending &&
         pending->block.first_sample_index + pending->block.n_samples == block.first_sample_index &&
         pending->block.n_samples + block.n_samples <= kCoalesceSamples) {
+        // Room for a whole coalesced record at the first append: the later ones do not
+        // reallocate, and a record of one block (a lab plate's frame per 10 ms tick) allocates
+        // nothing more.
+        const std::size_t room = std::size_t{kCoalesceSamples} * block.n_channels;
+        if (pending->values.empty()) {
+            pending->counts.reserve(room);
+        } else {
+            pending->values.reserve(room);
+        }
         pending->counts.insert(pending->counts.end(), block.counts.begin(), block.counts.end());
         pending->values.insert(pending->values.end(), block.values.begin(), block.values.end());
         pending->block.n_samples += block.n_samples;
@@ -174,13 +229,6 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
                                recording::BlockRecord{block.first_sample_index, block.n_samples,
                                                       block.device_time_ns, received_ns},
                                std::move(block.counts), std::move(block.values)};
-        // Room for a whole coalesced record: the blocks appended to it do not reallocate.
-        const std::size_t room = std::size_t{kCoalesceSamples} * block.n_channels;
-        if (pending->values.empty()) {
-            pending->counts.reserve(room);
-        } else {
-            pending->values.reserve(room);
-        }
     }
     if (pending->block.n_samples >= kCoalesceSamples) {
         submit_raw(std::move(*pending));
@@ -768,16 +816,19 @@ void SessionController::flush_tick() {
 }
 
 void SessionController::publish_live(const LivePublisher& publish) {
+    // Every device's bins of this tick in one message: one WebSocket write and one TCP segment
+    // per tick and viewer, not one per device (docs/performance.md, session 8).
+    std::string message;
     for (auto& device : devices_) {
-        if (auto bins = device.take_live_bins()) {
-            publish(json{{"type", "force"},
-                         {"device", device.name()},
-                         {"rate_hz", bins->bin_rate_hz},
-                         {"first_sample_index", bins->first_sample_index},
-                         {"fz_min_n", bins->fz_min_n},
-                         {"fz_max_n", bins->fz_max_n}}
-                        .dump());
+        if (const auto* bins = device.live_bins()) {
+            message += message.empty() ? R"({"type":"forces","devices":[)" : ",";
+            append_device_bins(message, device.name(), *bins);
+            device.clear_live_bins();
         }
+    }
+    if (!message.empty()) {
+        message += "]}";
+        publish(message);
     }
     for (auto& event : pending_live_events_) {
         publish(event.dump());
@@ -787,7 +838,7 @@ void SessionController::publish_live(const LivePublisher& publish) {
 
 void SessionController::discard_live() {
     for (auto& device : devices_) {
-        device.take_live_bins();
+        device.clear_live_bins();
     }
     pending_live_events_.clear();
 }

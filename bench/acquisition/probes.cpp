@@ -103,22 +103,24 @@ void LiveListener::read_loop() {
         ++messages_;
         const auto message =
             nlohmann::json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
-        if (message.is_discarded() || message.value("type", "") != "force") {
+        if (message.is_discarded() || message.value("type", "") != "forces") {
             continue;
         }
-        const auto name = message["device"].get<std::string>();
-        const auto found = std::find(names_.begin(), names_.end(), name);
-        if (found == names_.end()) {
-            continue;
+        for (const auto& device : message["devices"]) {
+            const auto name = device["device"].get<std::string>();
+            const auto found = std::find(names_.begin(), names_.end(), name);
+            if (found == names_.end()) {
+                continue;
+            }
+            // rate_hz is the bin rate; each bin covers device_rate / bin_rate samples.
+            const double samples_per_bin = device_rate_hz_ / device["rate_hz"].get<double>();
+            const auto bins = device["fz_min_n"].size();
+            arrivals_.push_back(Arrival{static_cast<std::size_t>(found - names_.begin()),
+                                        device["first_sample_index"].get<std::uint64_t>() +
+                                            static_cast<std::uint64_t>(std::llround(
+                                                static_cast<double>(bins) * samples_per_bin)),
+                                        seen_ns});
         }
-        // rate_hz is the bin rate; each bin covers device_rate / bin_rate samples.
-        const double samples_per_bin = device_rate_hz_ / message["rate_hz"].get<double>();
-        const auto bins = message["fz_min_n"].size();
-        arrivals_.push_back(Arrival{static_cast<std::size_t>(found - names_.begin()),
-                                    message["first_sample_index"].get<std::uint64_t>() +
-                                        static_cast<std::uint64_t>(std::llround(
-                                            static_cast<double>(bins) * samples_per_bin)),
-                                    seen_ns});
     }
 }
 

@@ -22,8 +22,9 @@ struct Arrival {
     std::int64_t seen_ns = 0;  // steady clock
 };
 
-// A Beast WebSocket client on /api/v1/live in its own thread, noting for each "force" message
-// the end of the samples it covers: first_sample_index + bins · (device rate / bin rate).
+// A Beast WebSocket client on /api/v1/live in its own thread, noting for each device entry of each
+// "forces" message the end of the samples it covers: first_sample_index + bins · (device rate /
+// bin rate).
 class LiveListener {
   public:
     // Connects and completes the handshake before returning; throws std::runtime_error otherwise.

@@ -666,6 +666,28 @@ Selection select_rows(hid_t dataset, std::uint64_t first_row, std::uint64_t n_ro
     return selection;
 }
 
+// A transfer property list whose type-conversion buffers hold the rows written, up to HDF5's
+// default of 1 MiB (a larger write is converted in parts, as before). HDF5 allocates and zeroes
+// 1 MiB each for the conversion and background buffers at every H5Dwrite that converts (the
+// tables of records, whose memory layout is not the file's packed one), however few rows it
+// writes: at a lab load's flushes that zeroing was 17 % of the recorder thread
+// (docs/performance.md, session 8). A write that needs no conversion (the raw streams) allocates
+// neither.
+Handle sized_transfer(hid_t file_type, hid_t memory_type, std::uint64_t n_rows, std::size_t columns,
+                      const std::filesystem::path& file, const std::string& where) {
+    Handle transfer = checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, file, where,
+                              "cannot create a transfer property list");
+    const std::size_t element_bytes = std::max(H5Tget_size(file_type), H5Tget_size(memory_type));
+    const std::size_t elements =
+        static_cast<std::size_t>(n_rows) * std::max<std::size_t>(columns, 1);
+    constexpr std::size_t kDefaultBytes = 1024 * 1024;
+    const std::size_t bytes =
+        std::max(element_bytes, std::min(elements * element_bytes, kDefaultBytes));
+    check(H5Pset_buffer(transfer.id(), bytes, nullptr, nullptr), file, where,
+          "cannot size the conversion buffer");
+    return transfer;
+}
+
 }  // namespace
 
 void Dataset::append(const void* data, std::uint64_t n_rows, hid_t memory_type) {
@@ -675,8 +697,10 @@ void Dataset::append(const void* data, std::uint64_t n_rows, hid_t memory_type) 
     const hsize_t new_dims[2] = {rows_ + n_rows, columns_};
     check(H5Dset_extent(id(), new_dims), file(), path(), "cannot extend");
     Selection selection = select_rows(id(), rows_, n_rows, columns_, file(), path());
+    const Handle transfer =
+        sized_transfer(type_.id(), memory_type, n_rows, columns_, file(), path());
     check(H5Dwrite(id(), memory_type, selection.memory_space.id(), selection.file_space.id(),
-                   H5P_DEFAULT, data),
+                   transfer.id(), data),
           file(), path(), "cannot write");
     rows_ += n_rows;
 }
@@ -696,8 +720,10 @@ void Dataset::write_rows(std::uint64_t first_row, const void* data, std::uint64_
         rows_ = first_row + n_rows;
     }
     Selection selection = select_rows(id(), first_row, n_rows, columns_, file(), path());
+    const Handle transfer =
+        sized_transfer(type_.id(), memory_type, n_rows, columns_, file(), path());
     check(H5Dwrite(id(), memory_type, selection.memory_space.id(), selection.file_space.id(),
-                   H5P_DEFAULT, data),
+                   transfer.id(), data),
           file(), path(), "cannot write");
 }
 

@@ -17,7 +17,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <cmath>
 #include <map>
+#include <set>
 
 namespace hoplab::acquisition {
 namespace {
@@ -74,7 +76,7 @@ TEST(LiveBinning, MessagesFollowOnWhenBinsStraddleBlocksAndTakes) {
         }
         stream.on_data(seq, block, 0);
         next_block += 7;
-        if (auto live = stream.take_live_bins()) {
+        if (const auto* live = stream.live_bins()) {
             if (expected_first) {
                 ASSERT_EQ(live->first_sample_index, *expected_first) << "block " << seq;
             }
@@ -86,6 +88,8 @@ TEST(LiveBinning, MessagesFollowOnWhenBinsStraddleBlocksAndTakes) {
             }
             expected_first = live->first_sample_index + 5 * live->fz_min_n.size();
             bins += live->fz_min_n.size();
+            stream.clear_live_bins();
+            ASSERT_EQ(stream.live_bins(), nullptr);
         }
     }
     EXPECT_EQ(bins, 700u / 5);
@@ -97,35 +101,56 @@ TEST(LiveFeed, CoalescedContinuousBinsAndTrialEvents) {
     daemon.wait_for_devices();
     LiveClient live(daemon.http_port());
 
-    std::map<std::string, int> messages;
+    std::map<std::string, int> messages;              // per device: "forces" messages with its bins
     std::map<std::string, std::uint64_t> next_index;  // where the next message must start
     std::map<std::string, std::uint64_t> bins;
     int holes = 0;
+    int ticks = 0;  // "forces" messages
     const auto start = std::chrono::steady_clock::now();
     double seconds = 0;
     while (seconds < 2.0) {
         const json m = live.read();
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (m["type"] != "force") {
+        if (m["type"] != "forces") {
             continue;
         }
-        const std::string device = m["device"];
-        EXPECT_EQ(m["rate_hz"].get<double>(), 200.0);  // 5 ms bins of the 1 kHz plates
-        const auto n = m["fz_min_n"].size();
-        ASSERT_EQ(m["fz_max_n"].size(), n);
-        for (std::size_t k = 0; k < n; ++k) {
-            ASSERT_LE(m["fz_min_n"][k].get<double>(), m["fz_max_n"][k].get<double>());
+        ++ticks;
+        // One message per tick holds every device that completed bins in it, each once.
+        ASSERT_TRUE(m["devices"].is_array()) << m.dump();
+        ASSERT_GE(m["devices"].size(), 1u) << m.dump();
+        std::set<std::string> in_message;
+        for (const auto& d : m["devices"]) {
+            const std::string device = d["device"];
+            ASSERT_TRUE(in_message.insert(device).second) << m.dump();
+            EXPECT_EQ(d["rate_hz"].get<double>(), 200.0);  // 5 ms bins of the 1 kHz plates
+            const auto n = d["fz_min_n"].size();
+            ASSERT_GE(n, 1u);
+            ASSERT_EQ(d["fz_max_n"].size(), n);
+            for (std::size_t k = 0; k < n; ++k) {
+                const double low = d["fz_min_n"][k].get<double>();
+                const double high = d["fz_max_n"][k].get<double>();
+                ASSERT_LE(low, high);
+                // Each bin is a float32 in its shortest text: read as a double it is within half
+                // a float32 step (2^-24 relative) of that float, and it reads back as it.
+                for (const double v : {low, high}) {
+                    EXPECT_LE(std::abs(static_cast<double>(static_cast<float>(v)) - v),
+                              std::abs(v) * 0x1p-24)
+                        << d.dump();
+                }
+            }
+            const auto first = d["first_sample_index"].get<std::uint64_t>();
+            if (next_index.count(device) != 0 && first != next_index[device]) {
+                ++holes;
+                ADD_FAILURE() << device << ": message starts at sample " << first << ", expected "
+                              << next_index[device];
+            }
+            next_index[device] = first + 5 * n;
+            bins[device] += n;
+            ++messages[device];
         }
-        const auto first = m["first_sample_index"].get<std::uint64_t>();
-        if (next_index.count(device) != 0 && first != next_index[device]) {
-            ++holes;
-            ADD_FAILURE() << device << ": message starts at sample " << first << ", expected "
-                          << next_index[device];
-        }
-        next_index[device] = first + 5 * n;
-        bins[device] += n;
-        ++messages[device];
     }
+    // At most one message per 10 ms tick (plus the one in flight at the start).
+    EXPECT_LE(ticks, 202);
     ASSERT_EQ(messages.size(), 2u);  // left and right
     for (const auto& [device, count] : messages) {
         // The timer fires every 10 ms: never more than 100 messages per second per device (plus

@@ -159,18 +159,27 @@ TEST(LiveTraceBuffer, MisuseIsRefused) {
     EXPECT_TRUE(buffer.columns("left", 10).columns.empty());
 }
 
-TEST(LiveMessages, AForceMessageParsesExactly) {
+TEST(LiveMessages, AForcesMessageParsesExactly) {
     const auto message = parse_live_message(
-        R"({"type":"force","device":"left","rate_hz":200.0,"first_sample_index":12345,)"
-        R"("fz_min_n":[1.5,-2.25],"fz_max_n":[3.0,4.125]})");
+        R"({"type":"forces","devices":[{"device":"left","first_sample_index":12345,)"
+        R"("rate_hz":200.0,"fz_min_n":[1.5,-2.25],"fz_max_n":[3.0,4.125]},)"
+        R"({"device":"right","first_sample_index":12340,"rate_hz":200.0,"fz_min_n":[7.0],)"
+        R"("fz_max_n":[8.5]}]})");
     ASSERT_TRUE(message);
-    const auto* force = std::get_if<LiveForceBins>(&*message);
-    ASSERT_NE(force, nullptr);
-    EXPECT_EQ(force->device, "left");
-    EXPECT_EQ(force->bin_rate_hz, 200.0);
-    EXPECT_EQ(force->first_sample_index, 12345u);
-    EXPECT_EQ(force->fz_min_n, (std::vector<double>{1.5, -2.25}));
-    EXPECT_EQ(force->fz_max_n, (std::vector<double>{3.0, 4.125}));
+    const auto* forces = std::get_if<LiveForces>(&*message);
+    ASSERT_NE(forces, nullptr);
+    ASSERT_EQ(forces->devices.size(), 2u);
+    const auto& left = forces->devices[0];
+    EXPECT_EQ(left.device, "left");
+    EXPECT_EQ(left.bin_rate_hz, 200.0);
+    EXPECT_EQ(left.first_sample_index, 12345u);
+    EXPECT_EQ(left.fz_min_n, (std::vector<double>{1.5, -2.25}));
+    EXPECT_EQ(left.fz_max_n, (std::vector<double>{3.0, 4.125}));
+    const auto& right = forces->devices[1];
+    EXPECT_EQ(right.device, "right");
+    EXPECT_EQ(right.first_sample_index, 12340u);
+    EXPECT_EQ(right.fz_min_n, (std::vector<double>{7.0}));
+    EXPECT_EQ(right.fz_max_n, (std::vector<double>{8.5}));
 }
 
 TEST(LiveMessages, HopContactsKeepTheNameContactTime) {
@@ -216,20 +225,25 @@ TEST(LiveMessages, ATrialStoppedMessageGivesTheMetricsOfTheLeftRightView) {
 TEST(LiveMessages, MalformedAndUnknownMessages) {
     EXPECT_FALSE(parse_live_message(R"({"type":"hello_from_the_future"})"));
     try {
-        parse_live_message(R"({"type":"force","device":"left","rate_hz":200,)"
-                           R"("first_sample_index":-3,"fz_min_n":[],"fz_max_n":[]})");
+        parse_live_message(R"({"type":"forces","devices":[{"device":"left","rate_hz":200,)"
+                           R"("first_sample_index":-3,"fz_min_n":[],"fz_max_n":[]}]})");
         FAIL() << "a negative index was accepted";
     } catch (const LiveProtocolError& error) {
         EXPECT_STREQ(error.what(),
-                     "force message: \"first_sample_index\" is not an unsigned integer");
+                     "forces message: \"first_sample_index\" is not an unsigned integer");
     }
     try {
-        parse_live_message(R"({"type":"force","device":"left","rate_hz":200,)"
-                           R"("first_sample_index":0,"fz_min_n":[1],"fz_max_n":[]})");
+        parse_live_message(R"({"type":"forces","devices":[{"device":"left","rate_hz":200,)"
+                           R"("first_sample_index":0,"fz_min_n":[1],"fz_max_n":[]}]})");
         FAIL() << "uneven bins were accepted";
     } catch (const LiveProtocolError& error) {
-        EXPECT_STREQ(error.what(), "force message: fz_min_n and fz_max_n differ in length");
+        EXPECT_STREQ(error.what(), "forces message: fz_min_n and fz_max_n differ in length");
     }
+    EXPECT_THROW(parse_live_message(R"({"type":"forces","devices":{}})"), LiveProtocolError);
+    EXPECT_THROW(parse_live_message(R"({"type":"forces","devices":[3]})"), LiveProtocolError);
+    // The per-device message of daemons before session 8 is a type this viewer does not know.
+    EXPECT_FALSE(parse_live_message(R"({"type":"force","device":"left","rate_hz":200,)"
+                                    R"("first_sample_index":0,"fz_min_n":[],"fz_max_n":[]})"));
     EXPECT_THROW(parse_live_message("not json"), LiveProtocolError);
     EXPECT_THROW(parse_live_message(R"({"type":"trial_started"})"), LiveProtocolError);
 }

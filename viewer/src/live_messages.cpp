@@ -90,23 +90,35 @@ LiveTrialStopped trial_stopped(const json& message) {
 std::optional<LiveMessage> parse_live_message(std::string_view text) {
     const json message = parse_object(text, "live message");
     const auto type = string_field(message, "type", "live message");
-    if (type == "force") {
-        constexpr std::string_view kWhat = "force message";
-        LiveForceBins bins;
-        bins.device = string_field(message, "device", kWhat);
-        bins.bin_rate_hz = number_field(message, "rate_hz", kWhat);
-        const auto& first = field(message, "first_sample_index", kWhat);
-        if (!first.is_number_unsigned()) {
-            throw LiveProtocolError(
-                "force message: \"first_sample_index\" is not an unsigned integer");
+    if (type == "forces") {
+        constexpr std::string_view kWhat = "forces message";
+        const auto& devices = field(message, "devices", kWhat);
+        if (!devices.is_array()) {
+            throw LiveProtocolError("forces message: \"devices\" is not an array");
         }
-        bins.first_sample_index = first.get<std::uint64_t>();
-        bins.fz_min_n = numbers_field(message, "fz_min_n", kWhat);
-        bins.fz_max_n = numbers_field(message, "fz_max_n", kWhat);
-        if (bins.fz_min_n.size() != bins.fz_max_n.size()) {
-            throw LiveProtocolError("force message: fz_min_n and fz_max_n differ in length");
+        LiveForces forces;
+        forces.devices.reserve(devices.size());
+        for (const auto& device : devices) {
+            if (!device.is_object()) {
+                throw LiveProtocolError("forces message: a device entry is not an object");
+            }
+            LiveForceBins bins;
+            bins.device = string_field(device, "device", kWhat);
+            bins.bin_rate_hz = number_field(device, "rate_hz", kWhat);
+            const auto& first = field(device, "first_sample_index", kWhat);
+            if (!first.is_number_unsigned()) {
+                throw LiveProtocolError(
+                    "forces message: \"first_sample_index\" is not an unsigned integer");
+            }
+            bins.first_sample_index = first.get<std::uint64_t>();
+            bins.fz_min_n = numbers_field(device, "fz_min_n", kWhat);
+            bins.fz_max_n = numbers_field(device, "fz_max_n", kWhat);
+            if (bins.fz_min_n.size() != bins.fz_max_n.size()) {
+                throw LiveProtocolError("forces message: fz_min_n and fz_max_n differ in length");
+            }
+            forces.devices.push_back(std::move(bins));
         }
-        return bins;
+        return forces;
     }
     if (type == "trial_started") {
         const auto& trial = field(message, "trial", "trial_started");

@@ -305,9 +305,11 @@ void LiveWindow::on_live_message(const QString& text) {
         const auto message = parse_live_message(text.toStdString());
         if (!message)
             return;  // a newer daemon's message type
-        if (const auto* bins = std::get_if<LiveForceBins>(&*message)) {
+        if (const auto* forces = std::get_if<LiveForces>(&*message)) {
             ++force_messages_;
-            buffer_.add(*bins);
+            for (const auto& bins : forces->devices) {
+                buffer_.add(bins);
+            }
             dirty_ = true;
         } else if (const auto* started = std::get_if<LiveTrialStarted>(&*message)) {
             metrics_->setRowCount(0);

@@ -30,6 +30,14 @@ class SessionController;
 // (StreamDecoder::bytes_to_frame_end), so a frame's receipt time is when its last byte arrived,
 // whenever the daemon reads it. Past kExactFramesPerRead frames in one read-out (a backlog), the
 // rest is read in bulk and its frames carry the receive time of the read that completes them.
+//
+// Fewer system calls per read-out (session 8, docs/performance.md): each read also reports the
+// bytes still queued (TCP_INQ), so a read-out ends without a last read that finds nothing; and
+// the sockets are in delayed-ACK ("ping-pong") mode (TCP_QUICKACK 0), so a read that empties the
+// queue does not send an ACK of its own for the small segments a device writes (one per frame).
+// The kernel still acknowledges every second segment as it arrives and the rest at its delayed-
+// ACK timer (40 ms or more); if that timer fires, the kernel leaves the mode by itself and
+// acknowledges at reads again. Neither changes what is read or the receipt times.
 class DeviceServer {
   public:
     static constexpr int kWakeBytes = 64 * 1024;

@@ -67,8 +67,10 @@ class DeviceStream {
     // their whole window arrived).
     std::uint64_t history_samples_received() const { return history_received_; }
 
-    // Moves the completed live bins out.
-    std::optional<LiveBins> take_live_bins();
+    // The live bins completed since the last clear_live_bins(); nullptr when there are none. The
+    // io thread's 10 ms tick sends and clears them, reusing their buffers.
+    const LiveBins* live_bins() const { return pending_.fz_min_n.empty() ? nullptr : &pending_; }
+    void clear_live_bins();
 
     const wire::StreamCounters& counters() const { return tracker_.counters(); }
     std::uint64_t ring_overrun_samples() const { return ring_overrun_samples_; }

@@ -38,7 +38,13 @@ struct LiveTrialStopped {
     std::vector<TrialMetricRow> metrics;  // empty when the daemon could not analyse the trial
 };
 
-using LiveMessage = std::variant<LiveForceBins, LiveTrialStarted, LiveTrialStopped>;
+// The `forces` message: every device's bins completed in one 10 ms tick of the daemon, each device
+// at most once.
+struct LiveForces {
+    std::vector<LiveForceBins> devices;
+};
+
+using LiveMessage = std::variant<LiveForces, LiveTrialStarted, LiveTrialStopped>;
 
 // One WebSocket text message. nullopt for a message type this viewer does not know (a newer
 // daemon); throws LiveProtocolError for malformed JSON or a missing or mistyped field.

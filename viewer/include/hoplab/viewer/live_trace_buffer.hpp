@@ -13,7 +13,8 @@
 
 namespace hoplab::viewer {
 
-// One `force` message: consecutive bins of calibrated Fz (N, z up) starting at a device sample.
+// One device's entry of a `forces` message: consecutive bins of calibrated Fz (N, z up) starting
+// at a device sample.
 struct LiveForceBins {
     std::string device;
     double bin_rate_hz = 0;                // bins per second (200 Hz from hoplabd: 5 ms bins)
