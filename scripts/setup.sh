@@ -16,6 +16,7 @@ packages=(
     build-essential cmake pkg-config
     libboost-dev                                  # Asio, Beast, CRC (header-only)
     libhdf5-dev hdf5-tools                        # recordings (C API); h5dump/h5clear for users
+    libdeflate-dev                                # fast deflate of the raw streams' chunks
     libfftw3-dev                                  # spectra
     qt6-base-dev qt6-charts-dev qt6-websockets-dev  # the viewer (Qt Charts; live mode: Qt WebSockets)
     libqt6opengl6-dev libgl-dev libxkbcommon-dev  # what Qt6Charts' and Qt6Gui's CMake packages look for

@@ -154,7 +154,7 @@ bool DeviceServer::read(Connection& connection) {
     std::size_t frames = 0;
     for (;;) {
         const std::size_t wanted = frames < kExactFramesPerRead
-                                       ? connection.decoder.bytes_to_frame_end()
+                                       ? connection.decoder.bytes_to_likely_frame_end()
                                        : connection.buffer.size();
         iovec bytes{connection.buffer.data(), std::min(wanted, connection.buffer.size())};
         alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(int))>

@@ -9,7 +9,7 @@
 namespace hoplab::acquisition {
 
 DeviceStream::DeviceStream(std::size_t index, DeviceConfig config)
-    : index_(index), config_(std::move(config)) {
+    : index_(index), config_(std::move(config)), name_json_(nlohmann::json(config_.name).dump()) {
     derive_live_fz();
 }
 

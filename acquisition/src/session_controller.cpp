@@ -89,9 +89,10 @@ void append_json_number(std::string& out, Number value) {
 // built 100 times a second per device on the io thread, where a json object and its dump() cost a
 // dozen allocations each. A bin is the float32 value in its shortest text, not the longer text
 // of the double it converts to.
-void append_device_bins(std::string& out, const std::string& device, const LiveBins& bins) {
+// `device_json`: the device's name as a JSON string (DeviceStream::name_json).
+void append_device_bins(std::string& out, const std::string& device_json, const LiveBins& bins) {
     out += R"({"device":)";
-    out += json(device).dump();
+    out += device_json;
     out += R"(,"first_sample_index":)";
     append_json_number(out, bins.first_sample_index);
     out += R"(,"rate_hz":)";
@@ -822,7 +823,7 @@ void SessionController::publish_live(const LivePublisher& publish) {
     for (auto& device : devices_) {
         if (const auto* bins = device.live_bins()) {
             message += message.empty() ? R"({"type":"forces","devices":[)" : ",";
-            append_device_bins(message, device.name(), *bins);
+            append_device_bins(message, device.name_json(), *bins);
             device.clear_live_bins();
         }
     }

@@ -3,11 +3,17 @@
 #include "commands.hpp"
 #include "daemon_connection.hpp"
 
+#include <hoplab/cli/stop_timeout.hpp>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <iostream>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -102,10 +108,35 @@ json start_trial(const DaemonOptions& o, const std::string& protocol, const std:
         "start the trial");
 }
 
-json stop_trial(const DaemonOptions& o) {
-    // The stop runs the analysis: allow it time on a long trial.
-    return expect_success(connect_daemon(o, std::chrono::seconds(120)).post("/api/v1/trials/stop"),
-                          "stop the trial");
+// `timeout_s`: --timeout-s, or nullopt to scale the wait with the samples the session has
+// recorded (trial_stop_timeout).
+json stop_trial(const DaemonOptions& o, std::optional<double> timeout_s) {
+    std::chrono::seconds timeout{0};
+    if (timeout_s) {
+        timeout = std::chrono::seconds(static_cast<std::int64_t>(std::ceil(*timeout_s)));
+    } else {
+        timeout = trial_stop_timeout(expect_success(
+            connect_daemon(o, std::chrono::seconds(30)).get("/api/v1/status"), "status"));
+    }
+    acquisition::ControlResponse response;
+    try {
+        response = connect_daemon(o, timeout).post("/api/v1/trials/stop");
+    } catch (const acquisition::ControlClientError& error) {
+        // Names the wait, so that a timeout ("no answer within … ms (timeout)") says how long it
+        // was and a longer --timeout-s can be chosen.
+        throw std::runtime_error(
+            fmt::format("stop the trial (wait {} s): {}", timeout.count(), error.what()));
+    }
+    return expect_success(response, "stop the trial");
+}
+
+void add_timeout_option(CLI::App* command, std::optional<double>& timeout_s) {
+    command
+        ->add_option("--timeout-s", timeout_s,
+                     "wait at most this long for the stop's answer (default: 120 s + 2 s per "
+                     "million samples the session has recorded; the stop derives the trial's "
+                     "force, in proportion to its length)")
+        ->check(CLI::Range(1.0, 86400.0));
 }
 
 void add_trial_commands(CLI::App* record) {
@@ -113,6 +144,7 @@ void add_trial_commands(CLI::App* record) {
         std::string protocol, limb;
         double seconds = 0;
         bool json_output = false;
+        std::optional<double> timeout_s;
     };
     const auto add_protocol = [](CLI::App* command, StartOptions& o) {
         command
@@ -137,8 +169,9 @@ void add_trial_commands(CLI::App* record) {
         record->add_subcommand("stop", "Stop the trial and print its metrics from the analysis");
     add_daemon_options(stop_command, *stop);
     stop_command->add_flag("--json", stop->json_output, "print the daemon's whole answer");
+    add_timeout_option(stop_command, stop->timeout_s);
     stop_command->callback([stop] {
-        const auto body = stop_trial(*stop);
+        const auto body = stop_trial(*stop, stop->timeout_s);
         if (stop->json_output) {
             std::cout << body.dump(2) << "\n";
         } else {
@@ -155,6 +188,7 @@ void add_trial_commands(CLI::App* record) {
     trial_command->add_option("--seconds", trial->seconds, "trial length (default: until Enter)")
         ->check(CLI::Range(0.2, 3600.0));
     trial_command->add_flag("--json", trial->json_output, "print the daemon's whole answer");
+    add_timeout_option(trial_command, trial->timeout_s);
     trial_command->callback([trial] {
         const auto started = start_trial(*trial, trial->protocol, trial->limb);
         std::cerr << fmt::format("{} recording{}\n", trial_id(started),
@@ -166,7 +200,7 @@ void add_trial_commands(CLI::App* record) {
             std::string line;
             std::getline(std::cin, line);
         }
-        const auto body = stop_trial(*trial);
+        const auto body = stop_trial(*trial, trial->timeout_s);
         if (trial->json_output) {
             std::cout << body.dump(2) << "\n";
         } else {

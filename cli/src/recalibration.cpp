@@ -84,6 +84,43 @@ std::vector<double> offsets_at(const recording::DeviceInfo& device,
     return offsets;
 }
 
+// The row of a device's raw stream (`blocks`, its blocks table in row order) holding its first
+// sample at or after `sample_index`; the stream's row count when no sample is.
+std::uint64_t first_row_at(const std::vector<BlockRecord>& blocks, std::uint64_t sample_index) {
+    std::uint64_t row = 0;
+    for (const auto& block : blocks) {
+        if (block.first_sample_index + block.n_samples > sample_index) {
+            return row + (sample_index > block.first_sample_index
+                              ? sample_index - block.first_sample_index
+                              : 0);
+        }
+        row += block.n_samples;
+    }
+    return row;
+}
+
+// The trial's start_raw_row in the new file, per device: the source's, since the raw rows are
+// copied unchanged. Where the source has none (written before session 7), or holds the stream's
+// row count although the trial has samples after that row's index (what `hoplab recalibrate`
+// wrote there before session 9), the row of the trial's first sample instead: where recover()
+// would start too.
+std::vector<std::uint64_t> start_raw_rows(const recording::TrialSummaryInfo& trial,
+                                          const std::vector<std::vector<BlockRecord>>& blocks) {
+    std::vector<std::uint64_t> rows;
+    for (std::size_t d = 0; d < blocks.size(); ++d) {
+        std::uint64_t stream_rows = 0;
+        for (const auto& block : blocks[d]) {
+            stream_rows += block.n_samples;
+        }
+        const std::uint64_t first_sample_row = first_row_at(blocks[d], trial.start_sample_index[d]);
+        const bool source_is_true =
+            trial.start_raw_row && trial.start_raw_row->size() == blocks.size() &&
+            ((*trial.start_raw_row)[d] < stream_rows || first_sample_row == stream_rows);
+        rows.push_back(source_is_true ? (*trial.start_raw_row)[d] : first_sample_row);
+    }
+    return rows;
+}
+
 }  // namespace
 
 RecalibrationSummary recalibrate_recording(const RecalibrationRequest& request) {
@@ -157,6 +194,10 @@ RecalibrationSummary recalibrate_recording(const RecalibrationRequest& request) 
         }
     }
 
+    std::vector<std::vector<BlockRecord>> blocks;
+    for (const auto& device : devices) {
+        blocks.push_back(reader.blocks(device.name));
+    }
     std::vector<std::size_t> next_tare(devices.size(), 0);
     for (const auto& trial : reader.trials()) {
         if (trial.status == "recording" || trial.stop_sample_index.size() != devices.size() ||
@@ -177,7 +218,7 @@ RecalibrationSummary recalibrate_recording(const RecalibrationRequest& request) 
         }
         recording::TrialStart start{trial.id,        trial.protocol,           trial.limb,
                                     trial.start_utc, trial.start_sample_index, trial.notes};
-        writer.begin_trial(start);
+        writer.begin_trial(start, start_raw_rows(trial, blocks));
         std::vector<std::vector<double>> fz(devices.size());
         for (std::size_t d = 0; d < devices.size(); ++d) {
             const auto calibration = request.offsets_from_calibration
@@ -188,13 +229,19 @@ RecalibrationSummary recalibrate_recording(const RecalibrationRequest& request) 
             const auto stop = trial.stop_sample_index[d];
             std::vector<calibration::Wrench> wrenches;
             RawWalker walker(reader, devices[d].name);
+            const std::size_t channels = devices[d].channel_names.size();
             walker.for_each_block([&](const BlockRecord& block, std::span<const double> raw) {
-                // The daemon hands whole blocks to a trial: those received between start and stop.
-                if (block.first_sample_index < first || block.first_sample_index >= stop) {
+                // The block's samples in [start, stop), as the daemon's recorder hands them to a
+                // trial (its boundaries may fall inside a block).
+                const std::uint64_t from = std::max(block.first_sample_index, first);
+                const std::uint64_t to = std::min(block.first_sample_index + block.n_samples, stop);
+                if (to <= from) {
                     return;
                 }
-                wrenches.resize(block.n_samples);
-                calibration.to_wrenches(raw, wrenches);
+                const auto skip = static_cast<std::size_t>(from - block.first_sample_index);
+                const auto n = static_cast<std::size_t>(to - from);
+                wrenches.resize(n);
+                calibration.to_wrenches(raw.subspan(skip * channels, n * channels), wrenches);
                 writer.append_trial_force(d, wrenches);
                 for (const auto& w : wrenches) {
                     fz[d].push_back(w.fz_n);

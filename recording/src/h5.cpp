@@ -736,21 +736,56 @@ bool Dataset::can_write_unfiltered(std::size_t chunk_rows, hid_t memory_type) co
     if (H5Pget_layout(plist.id()) != H5D_CHUNKED || H5Pget_nfilters(plist.id()) <= 0) {
         return false;
     }
+    // write_chunk_unfiltered writes one whole chunk per call at column 0, so the chunk must span
+    // every column of a 2-D dataset (rank 2, chunk columns == columns_) or a whole record of a
+    // 1-D table (rank 1, columns_ == 0); a chunk of fewer columns would leave the others unwritten.
     hsize_t dims[2] = {0, 0};
-    return H5Pget_chunk(plist.id(), 2, dims) >= 1 && dims[0] == chunk_rows;
+    const int rank = H5Pget_chunk(plist.id(), 2, dims);
+    if (dims[0] != chunk_rows) {
+        return false;
+    }
+    if (rank == 1) {
+        return columns_ == 0;
+    }
+    return rank == 2 && columns_ > 0 && dims[1] == columns_;
 }
 
 void Dataset::write_chunk_unfiltered(std::uint64_t chunk_first_row, std::uint64_t rows_in_use,
                                      std::span<const std::byte> chunk) {
+    // Bit i set: filter i of the pipeline was not applied to this chunk.
+    constexpr std::uint32_t kAllFiltersSkipped = 0xffffffffU;
+    store_chunk(chunk_first_row, rows_in_use, chunk, kAllFiltersSkipped);
+}
+
+bool Dataset::filters_are_shuffle_deflate() const {
+    Handle plist =
+        checked(H5Dget_create_plist(id()), H5Pclose, file(), path(), "cannot read its layout");
+    if (H5Pget_nfilters(plist.id()) != 2) {
+        return false;
+    }
+    const auto filter = [&](unsigned index) {
+        unsigned flags = 0;
+        std::size_t n_values = 0;
+        unsigned config = 0;
+        return H5Pget_filter2(plist.id(), index, &flags, &n_values, nullptr, 0, nullptr, &config);
+    };
+    return filter(0) == H5Z_FILTER_SHUFFLE && filter(1) == H5Z_FILTER_DEFLATE;
+}
+
+void Dataset::write_chunk_filtered(std::uint64_t chunk_first_row, std::uint64_t rows_in_use,
+                                   std::span<const std::byte> stored) {
+    store_chunk(chunk_first_row, rows_in_use, stored, 0);
+}
+
+void Dataset::store_chunk(std::uint64_t chunk_first_row, std::uint64_t rows_in_use,
+                          std::span<const std::byte> bytes, std::uint32_t filters_skipped) {
     if (rows_in_use > rows_) {
         const hsize_t new_dims[2] = {rows_in_use, columns_};
         check(H5Dset_extent(id(), new_dims), file(), path(), "cannot extend");
         rows_ = rows_in_use;
     }
     const hsize_t offset[2] = {chunk_first_row, 0};
-    // Bit i set: filter i of the pipeline was not applied to this chunk.
-    constexpr std::uint32_t kAllFiltersSkipped = 0xffffffffU;
-    check(H5Dwrite_chunk(id(), H5P_DEFAULT, kAllFiltersSkipped, offset, chunk.size(), chunk.data()),
+    check(H5Dwrite_chunk(id(), H5P_DEFAULT, filters_skipped, offset, bytes.size(), bytes.data()),
           file(), path(), "cannot write a chunk");
 }
 

@@ -203,9 +203,9 @@ class Dataset : public Object {
     // past its end; rows already there are overwritten.
     void write_rows(std::uint64_t first_row, const void* data, std::uint64_t n_rows,
                     hid_t memory_type);
-    // True for a dataset stored in chunks of `chunk_rows` rows with filters (compression) whose
-    // file type has the byte layout of `memory_type`: write_chunk_unfiltered can then store a
-    // chunk as it is in memory.
+    // True for a dataset stored in chunks of `chunk_rows` rows that span all its columns (or a
+    // whole record of a 1-D table), with filters (compression), whose file type has the byte
+    // layout of `memory_type`: write_chunk_unfiltered can then store a chunk as it is in memory.
     bool can_write_unfiltered(std::size_t chunk_rows, hid_t memory_type) const;
     // Stores the chunk that starts at row `chunk_first_row` (a multiple of the chunk rows) with
     // every filter skipped — its filter mask records that, and HDF5 readers read it as any other
@@ -215,6 +215,14 @@ class Dataset : public Object {
     // write_rows of the whole chunk replaces, compressed.
     void write_chunk_unfiltered(std::uint64_t chunk_first_row, std::uint64_t rows_in_use,
                                 std::span<const std::byte> chunk);
+    // True when the dataset's filters are HDF5's shuffle then deflate and nothing else (the
+    // writer's compressed raw streams): a chunk encoded by ChunkDeflater is then stored as it is.
+    bool filters_are_shuffle_deflate() const;
+    // Stores, as write_chunk_unfiltered does, a chunk that has been through every filter of the
+    // pipeline (filter mask 0): `stored` is what the filters would have written, e.g.
+    // ChunkDeflater::encode of the whole chunk.
+    void write_chunk_filtered(std::uint64_t chunk_first_row, std::uint64_t rows_in_use,
+                              std::span<const std::byte> stored);
     // Reads rows [first_row, first_row + n_rows) into `out`.
     void read(std::uint64_t first_row, std::uint64_t n_rows, void* out, hid_t memory_type) const;
     // One column of rows [first_row, first_row + n_rows) of a 2-D dataset into n_rows elements.
@@ -225,6 +233,8 @@ class Dataset : public Object {
 
   private:
     void load_extent();
+    void store_chunk(std::uint64_t chunk_first_row, std::uint64_t rows_in_use,
+                     std::span<const std::byte> bytes, std::uint32_t filters_skipped);
 
     std::uint64_t rows_ = 0;
     std::size_t columns_ = 0;

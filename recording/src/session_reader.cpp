@@ -249,6 +249,9 @@ TrialSummaryInfo SessionReader::Impl::summary(const h5::Group& trial) const {
     if (trial.has_attribute("stop_sample_index")) {
         info.stop_sample_index = trial.read_uint64s_attribute("stop_sample_index");
     }
+    if (trial.has_attribute("start_raw_row")) {
+        info.start_raw_row = trial.read_uint64s_attribute("start_raw_row");
+    }
     if (trial.has_child("force")) {
         const h5::Group force = trial.open_group("force");
         info.devices = force.child_names();

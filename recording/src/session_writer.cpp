@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <concepts>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -66,6 +67,17 @@ void require(bool condition, const std::string& message) {
     }
 }
 
+// The checks made for every block (hundreds a second at lab load) build their message only when
+// they fail: building it every time was a tenth of the recorder thread (docs/performance.md,
+// session 9).
+template <class Message>
+requires std::invocable<Message&>
+void require(bool condition, Message&& message) {
+    if (!condition) {
+        throw std::invalid_argument(message());
+    }
+}
+
 bool is_valid_status(std::string_view status) {
     return status == layout::kStatusComplete || (status.size() > layout::kAbortedPrefix.size() &&
                                                  status.starts_with(layout::kAbortedPrefix));
@@ -83,7 +95,8 @@ class SessionWriter::Impl {
     void record_gap(std::size_t device, const GapRecord& gap);
     void record_tare(std::size_t device, const TareRecord& tare,
                      const calibration::PlateCalibration& calibration);
-    void begin_trial(const TrialStart& trial);
+    // Empty start_raw_row: the rows written so far.
+    void begin_trial(const TrialStart& trial, std::span<const std::uint64_t> start_raw_row);
     void append_trial_force(std::size_t device, std::span<const calibration::Wrench> samples);
     void extend_trial(std::size_t device, std::uint64_t first_raw_row, std::uint64_t rows);
     void end_trial(const TrialEnd& end);
@@ -438,9 +451,10 @@ void SessionWriter::Impl::require_open() const {
 
 void SessionWriter::Impl::require_device(std::size_t device) const {
     require_open();
-    require(device < devices_.size(), path_.string() + ": device index " + std::to_string(device) +
-                                          " out of range (the session has " +
-                                          std::to_string(devices_.size()) + " devices)");
+    require(device < devices_.size(), [&] {
+        return path_.string() + ": device index " + std::to_string(device) +
+               " out of range (the session has " + std::to_string(devices_.size()) + " devices)";
+    });
 }
 
 void SessionWriter::Impl::flush_if_due() {
@@ -454,22 +468,26 @@ void SessionWriter::Impl::append_raw(std::size_t device, const BlockRecord& bloc
                                      std::size_t size) {
     require_device(device);
     const DeviceInfo& info = devices_[device];
-    require(options_.raw_streams, path_.string() + ": this file was opened without raw streams");
+    require(options_.raw_streams,
+            [&] { return path_.string() + ": this file was opened without raw streams"; });
     const bool int_device = info.raw_format == RawFormat::int32_counts;
-    require(int_device == (counts != nullptr),
-            "device '" + info.name + "' stores " +
-                std::string(layout::raw_format_name(info.raw_format)) +
-                ": append_raw was called with the other sample type");
-    require(size == static_cast<std::size_t>(block.n_samples) * info.channel_names.size(),
-            "device '" + info.name + "': block of " + std::to_string(block.n_samples) +
-                " samples × " + std::to_string(info.channel_names.size()) + " channels but " +
-                std::to_string(size) + " values");
+    require(int_device == (counts != nullptr), [&] {
+        return "device '" + info.name + "' stores " +
+               std::string(layout::raw_format_name(info.raw_format)) +
+               ": append_raw was called with the other sample type";
+    });
+    require(size == static_cast<std::size_t>(block.n_samples) * info.channel_names.size(), [&] {
+        return "device '" + info.name + "': block of " + std::to_string(block.n_samples) +
+               " samples × " + std::to_string(info.channel_names.size()) + " channels but " +
+               std::to_string(size) + " values";
+    });
     Stream& stream = streams_[device];
-    require(!stream.has_blocks || block.first_sample_index >= stream.next_sample_index,
-            "device '" + info.name + "': block starts at sample " +
-                std::to_string(block.first_sample_index) +
-                " before the end of the previous block (" +
-                std::to_string(stream.next_sample_index) + ")");
+    require(!stream.has_blocks || block.first_sample_index >= stream.next_sample_index, [&] {
+        return "device '" + info.name + "': block starts at sample " +
+               std::to_string(block.first_sample_index) +
+               " before the end of the previous block (" +
+               std::to_string(stream.next_sample_index) + ")";
+    });
     const layout::BlockRow row{block.first_sample_index, block.n_samples, block.device_time_ns,
                                block.host_time_ns, raw_samples_written(device)};
     if (int_device) {
@@ -528,7 +546,8 @@ void SessionWriter::Impl::record_tare(std::size_t device, const TareRecord& tare
     flush_if_due();
 }
 
-void SessionWriter::Impl::begin_trial(const TrialStart& trial) {
+void SessionWriter::Impl::begin_trial(const TrialStart& trial,
+                                      std::span<const std::uint64_t> start_raw_row) {
     require_open();
     require(!trial_,
             path_.string() + ": trial '" + (trial_ ? trial_->start.id : "") + "' is still open");
@@ -538,6 +557,24 @@ void SessionWriter::Impl::begin_trial(const TrialStart& trial) {
     require(trial.start_sample_index.empty() || trial.start_sample_index.size() == devices_.size(),
             "trial '" + trial.id + "': start_sample_index needs one entry per device (" +
                 std::to_string(devices_.size()) + ")");
+    std::vector<std::uint64_t> raw_rows(start_raw_row.begin(), start_raw_row.end());
+    if (!raw_rows.empty()) {
+        require(options_.raw_streams,
+                "trial '" + trial.id + "': start_raw_row given for a file without raw streams");
+        require(raw_rows.size() == devices_.size(),
+                "trial '" + trial.id + "': start_raw_row needs one entry per device (" +
+                    std::to_string(devices_.size()) + ")");
+        for (std::size_t i = 0; i < devices_.size(); ++i) {
+            require(raw_rows[i] <= raw_samples_written(i),
+                    "trial '" + trial.id + "', device '" + devices_[i].name + "': start_raw_row " +
+                        std::to_string(raw_rows[i]) + " is past the rows written (" +
+                        std::to_string(raw_samples_written(i)) + ")");
+        }
+    } else if (options_.raw_streams) {
+        for (std::size_t i = 0; i < devices_.size(); ++i) {
+            raw_rows.push_back(raw_samples_written(i));
+        }
+    }
     OpenTrial open{trial, {}};
     if (open.start.start_sample_index.empty()) {
         for (std::size_t i = 0; i < devices_.size(); ++i) {
@@ -563,12 +600,7 @@ void SessionWriter::Impl::begin_trial(const TrialStart& trial) {
             group.write_attribute("start_sample_index",
                                   std::span<const std::uint64_t>(start.start_sample_index));
             if (options_.raw_streams) {
-                std::vector<std::uint64_t> start_raw_row;
-                for (std::size_t i = 0; i < devices_.size(); ++i) {
-                    start_raw_row.push_back(raw_samples_written(i));
-                }
-                group.write_attribute("start_raw_row",
-                                      std::span<const std::uint64_t>(start_raw_row));
+                group.write_attribute("start_raw_row", std::span<const std::uint64_t>(raw_rows));
             }
             group.write_attribute("status", layout::kStatusRecording);
             group.write_attribute("notes", start.notes);
@@ -638,19 +670,27 @@ void SessionWriter::Impl::push_trial_rows(std::size_t device, const TrialForceRo
 void SessionWriter::Impl::extend_trial(std::size_t device, std::uint64_t first_raw_row,
                                        std::uint64_t rows) {
     require_device(device);
-    require(options_.raw_streams, path_.string() + ": this file was opened without raw streams");
-    require(trial_.has_value(), path_.string() + ": extend_trial without an open trial");
+    require(options_.raw_streams,
+            [&] { return path_.string() + ": this file was opened without raw streams"; });
+    require(trial_.has_value(),
+            [&] { return path_.string() + ": extend_trial without an open trial"; });
     TrialSeries& series = trial_->series[device];
-    const std::string what = "trial '" + trial_->start.id + "', device '" + devices_[device].name;
-    require(series.from_raw || series.force.rows() == 0,
-            what + "': its force was given by append_trial_force; extend_trial cannot add to it");
-    require(!series.from_raw || first_raw_row == series.raw_first + series.raw_rows,
-            what + "': raw row " + std::to_string(first_raw_row) +
-                " does not continue the trial's rows (next is " +
-                std::to_string(series.raw_first + series.raw_rows) + ")");
-    require(first_raw_row + rows <= raw_samples_written(device),
-            what + "': raw rows up to " + std::to_string(first_raw_row + rows) +
-                " are not written yet (" + std::to_string(raw_samples_written(device)) + ")");
+    const auto what = [&] {
+        return "trial '" + trial_->start.id + "', device '" + devices_[device].name;
+    };
+    require(series.from_raw || series.force.rows() == 0, [&] {
+        return what() +
+               "': its force was given by append_trial_force; extend_trial cannot add to it";
+    });
+    require(!series.from_raw || first_raw_row == series.raw_first + series.raw_rows, [&] {
+        return what() + "': raw row " + std::to_string(first_raw_row) +
+               " does not continue the trial's rows (next is " +
+               std::to_string(series.raw_first + series.raw_rows) + ")";
+    });
+    require(first_raw_row + rows <= raw_samples_written(device), [&] {
+        return what() + "': raw rows up to " + std::to_string(first_raw_row + rows) +
+               " are not written yet (" + std::to_string(raw_samples_written(device)) + ")";
+    });
     if (!series.from_raw) {
         series.from_raw = true;
         series.raw_first = first_raw_row;
@@ -917,7 +957,13 @@ void SessionWriter::record_tare(std::size_t device, const TareRecord& tare,
 
 void SessionWriter::begin_trial(const TrialStart& trial) {
     h5::silence_errors();
-    impl_->begin_trial(trial);
+    impl_->begin_trial(trial, {});
+}
+
+void SessionWriter::begin_trial(const TrialStart& trial,
+                                std::span<const std::uint64_t> start_raw_row) {
+    h5::silence_errors();
+    impl_->begin_trial(trial, start_raw_row);
 }
 
 void SessionWriter::append_trial_force(std::size_t device,

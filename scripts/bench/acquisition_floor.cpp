@@ -5,7 +5,8 @@
 // run:   /tmp/acquisition_floor [seconds] [plain]
 //        (default 20 s; prints the io loop's CPU as % of a core. `plain`: without TCP_INQ and
 //        TCP_QUICKACK 0, as hoplabd before session 8: each read-out ends with a read that finds
-//        nothing, and reads send ACKs)
+//        nothing, and reads send ACKs. `whole`: one read per frame, as hoplabd since session 9,
+//        instead of one for the header and one for the rest)
 //
 // Three processes on loopback, as in `hoplab_acquisition_bench --phases lab`:
 // - a sender: 4 TCP connections ("plates"), each writing one 24 + 640 + 4 byte frame (20 samples
@@ -131,6 +132,7 @@ void arm(int timer) {
 int main(int argc, char** argv) {
     const double seconds = argc > 1 ? std::atof(argv[1]) : 20.0;
     const bool plain = argc > 2 && std::strcmp(argv[2], "plain") == 0;
+    const bool whole = argc > 2 && std::strcmp(argv[2], "whole") == 0;
     std::uint16_t device_port = 0, viewer_port = 0;
     const int device_listener = listen_on_loopback(device_port);
     const int viewer_listener = listen_on_loopback(viewer_port);
@@ -195,7 +197,8 @@ int main(int argc, char** argv) {
             // TCP_INQ says nothing is left.
             std::size_t& at = offsets[plate];
             for (;;) {
-                const std::size_t wanted = at < kHeaderBytes ? kHeaderBytes - at : kFrameBytes - at;
+                const std::size_t wanted =
+                    at < kHeaderBytes && !whole ? kHeaderBytes - at : kFrameBytes - at;
                 iovec bytes{buffer.data(), wanted};
                 alignas(cmsghdr) std::array<char, 64> control{};
                 msghdr header{};

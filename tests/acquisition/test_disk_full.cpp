@@ -52,12 +52,20 @@ TEST(DiskFull, TheTrialEndsWithAnErrorAndEarlierTrialsStayIntact) {
     const auto files = daemon.session_files();
     ASSERT_EQ(files.size(), 1u);
     const std::filesystem::path file = files.front();
-    // The limit left the file shorter than its superblock says; recover() pads it so it opens.
+    // The writes that failed left the file shorter than its superblock records (a flush recorded
+    // the space of a failed write) or still marked open for writing (they failed before any flush
+    // recorded it; raw-stream chunks are written as they complete): recover() pads it, or clears
+    // the superblock's flags, so that it opens.
     const auto report = recording::recover(file);
-    ASSERT_FALSE(report.actions.empty());
-    EXPECT_NE(report.actions.front().find("bytes shorter than its superblock records"),
-              std::string::npos)
-        << report.actions.front();
+    bool made_openable = false;
+    for (const auto& action : report.actions) {
+        std::printf("recover: %s\n", action.c_str());
+        made_openable =
+            made_openable ||
+            action.find("bytes shorter than its superblock records") != std::string::npos ||
+            action.find("cleared the superblock's open-for-writing flags") != std::string::npos;
+    }
+    EXPECT_TRUE(made_openable);
     const recording::SessionReader reader(file);
     const auto trials = reader.trials();
     ASSERT_GE(trials.size(), 1u);

@@ -72,6 +72,27 @@ TEST(StreamDecoderReadSize, EachReadEndsWhereTheNextFrameEnds) {
     EXPECT_EQ(partial.bytes_to_frame_end(), first.size() - 40);
 }
 
+TEST(StreamDecoderReadSize, AtAFrameStartTheGuessIsTheLastFramesLength) {
+    const auto first = wire::encode(data_message(1, 0, 20));
+    const auto second = wire::encode(data_message(2, 20, 20));
+    const auto shorter = wire::encode(data_message(3, 40, 7));
+    wire::StreamDecoder decoder;
+    // Before any frame: only the header's length is known.
+    EXPECT_EQ(decoder.bytes_to_likely_frame_end(), wire::kHeaderBytes);
+    decoder.feed(first);
+    ASSERT_TRUE(decoder.next().has_value());
+    // Equal frames: one read of the last frame's length takes exactly the next frame.
+    EXPECT_EQ(decoder.bytes_to_likely_frame_end(), first.size());
+    decoder.feed(std::span<const std::uint8_t>(second.data(), first.size()));
+    ASSERT_TRUE(decoder.next().has_value());
+    EXPECT_FALSE(decoder.next().has_value());
+    EXPECT_EQ(decoder.buffered(), 0u);
+    // Part of a frame buffered: as bytes_to_frame_end, whatever the last frame's length.
+    decoder.feed(std::span<const std::uint8_t>(shorter.data(), 30));
+    EXPECT_EQ(decoder.bytes_to_likely_frame_end(), shorter.size() - 30);
+    EXPECT_EQ(decoder.bytes_to_likely_frame_end(), decoder.bytes_to_frame_end());
+}
+
 TEST(TcpReceipt, BlocksCarryTheirArrivalTimesNotTheTickThatReadThem) {
     const auto dir = testing::fresh_directory("tcp-receipt");
     std::ofstream(dir / "left.toml") << simulated_plate_calibration("SIM-left", false).to_toml();

@@ -8,11 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -154,6 +158,147 @@ TEST_F(RecalibrateTest, TwoPercentMoreFzGainScalesFzByExactly102Percent) {
     const auto calibration = after.devices().front().calibration;
     EXPECT_EQ(calibration.to_toml(),
               plate(1.02).with_offsets({kOffset.begin(), kOffset.end()}).to_toml());
+}
+
+// A recording as the daemon writes it: the trials' force derived from the raw rows (extend_trial),
+// each trial starting and stopping inside a 20-sample block, and a tare-free plate. Two trials, so
+// that a start_raw_row equal to the stream's row count (what recalibrate wrote before) cannot pass
+// for the first. Returns the rows of the stream when each trial began, which the writer stores as
+// the trial's start_raw_row.
+std::vector<std::uint64_t> write_daemon_like_session(const fs::path& file) {
+    hoplab::simulation::TrialScript script;
+    script.hops = 4;  // > 5000 samples, as the fixture's trial
+    const auto trial = hoplab::simulation::simulate_trial({}, script, {}, 1000.0, /*seed=*/9);
+    const auto calibration = plate();
+    std::vector<std::int32_t> counts;
+    for (const auto& w : trial.plates[0].samples) {
+        for (double c : calibration.to_raw(w)) {
+            counts.push_back(static_cast<std::int32_t>(std::lround(c)));
+        }
+    }
+    DeviceInfo device{"left",
+                      "six-channel",
+                      "AMP-1",
+                      "tcp",
+                      1000.0,
+                      {"fx", "fy", "fz", "mx", "my", "mz"},
+                      RawFormat::int32_counts,
+                      Limb::left,
+                      calibration};
+    SessionInfo session;
+    session.athlete = {"athlete-8", 75.0, Limb::right, ""};
+    SessionWriter writer(file, session, {device});
+    constexpr std::uint32_t kBlock = 20;
+    std::uint64_t next = 0;  // sample index of the next block
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> trial_range;
+    // Appends the blocks that end at or before sample `end`.
+    const auto append_until = [&](std::uint64_t end) {
+        for (; next + kBlock <= end; next += kBlock) {
+            const BlockRecord record{next, kBlock, static_cast<std::int64_t>(next * 1'000'000),
+                                     static_cast<std::int64_t>(next * 1'000'000 + 2'000)};
+            writer.append_raw(0, record,
+                              std::span<const std::int32_t>(counts).subspan(next * 6, kBlock * 6));
+            // The recorder's rule (acquisition/src/recorder.cpp): the block's part inside the
+            // trial's samples.
+            if (trial_range) {
+                const auto from = std::max(next, trial_range->first);
+                const auto to = std::min(next + kBlock, trial_range->second);
+                if (from < to) {
+                    writer.extend_trial(0, writer.raw_samples_written(0) - kBlock + (from - next),
+                                        to - from);
+                }
+            }
+        }
+    };
+    std::vector<std::uint64_t> rows_at_start;
+    const std::array<std::pair<std::uint64_t, std::uint64_t>, 2> trials{
+        {{1010, 2990}, {3507, 5493}}};
+    for (std::size_t t = 0; t < trials.size(); ++t) {
+        append_until(trials[t].first);  // the daemon's boundary lies ahead of the samples
+        rows_at_start.push_back(writer.raw_samples_written(0));
+        trial_range = trials[t];
+        writer.begin_trial(TrialStart{"t00" + std::to_string(t + 1),
+                                      Protocol::repeated_hops,
+                                      Limb::left,
+                                      "2026-11-23T10:00:0" + std::to_string(t) + ".000Z",
+                                      {trials[t].first},
+                                      ""});
+        append_until(trials[t].second + 30);  // blocks arrive after the stop boundary too
+        TrialEnd end;
+        end.stop_sample_index = {trials[t].second};
+        end.status = "aborted: test";  // no analysis: only the stored rows are compared
+        writer.end_trial(end);
+        trial_range.reset();
+    }
+    append_until(counts.size() / 6);
+    writer.close();
+    return rows_at_start;
+}
+
+TEST_F(RecalibrateTest, EachTrialKeepsTheRawRowItStartedAtAndItsOwnSamples) {
+    const auto source_file = folder_ / "daemon.h5";
+    const auto rows_at_start = write_daemon_like_session(source_file);
+    ASSERT_EQ(rows_at_start, (std::vector<std::uint64_t>{1000, 3500}));
+    const auto recalibrated = folder_ / "recalibrated.h5";
+    hoplab::cli::recalibrate_recording({source_file, recalibrated, {{"left", plate()}}, false});
+    const SessionReader before(source_file), after(recalibrated);
+    const auto source_trials = before.trials();
+    const auto new_trials = after.trials();
+    ASSERT_EQ(source_trials.size(), 2u);
+    ASSERT_EQ(new_trials.size(), 2u);
+    for (std::size_t t = 0; t < 2; ++t) {
+        ASSERT_TRUE(source_trials[t].start_raw_row.has_value());
+        EXPECT_EQ(*source_trials[t].start_raw_row, std::vector<std::uint64_t>{rows_at_start[t]});
+        // Before the fix: the stream's row count (over 5000) for both trials.
+        ASSERT_TRUE(new_trials[t].start_raw_row.has_value()) << new_trials[t].id;
+        EXPECT_EQ(*new_trials[t].start_raw_row, *source_trials[t].start_raw_row)
+            << new_trials[t].id;
+        // The same calibration gives the same rows, bit for bit: the trial's samples inside the
+        // blocks at its boundaries are neither dropped nor added (before: whole blocks from the
+        // first one starting at or after the start, 1020 ≠ 1010).
+        const auto stored = before.trial_force(source_trials[t].id, "left").samples;
+        const auto recomputed = after.trial_force(new_trials[t].id, "left").samples;
+        ASSERT_EQ(recomputed.size(), stored.size()) << new_trials[t].id;
+        for (std::size_t k = 0; k < stored.size(); ++k) {
+            ASSERT_EQ(recomputed[k].fz_n, stored[k].fz_n) << new_trials[t].id << " sample " << k;
+            ASSERT_EQ(recomputed[k].mx_nm, stored[k].mx_nm) << new_trials[t].id << " sample " << k;
+        }
+    }
+    // A file recalibrated before this fix holds the row count; recalibrating it again stores the
+    // row of the trial's first sample (1010 and 3507 here: the source's rows are one per sample).
+    const auto old_style = folder_ / "old-style.h5";
+    {
+        auto devices = before.devices();
+        SessionWriter writer(old_style, before.session(), devices);
+        const auto raw = before.raw_samples("left");
+        std::vector<std::int32_t> counts(raw.values.begin(), raw.values.end());
+        std::uint64_t row = 0;
+        for (const auto& block : before.blocks("left")) {
+            writer.append_raw(
+                0, block,
+                std::span<const std::int32_t>(counts).subspan(row * 6, block.n_samples * 6));
+            row += block.n_samples;
+        }
+        for (const auto& trial : source_trials) {
+            writer.begin_trial(TrialStart{trial.id, trial.protocol, trial.limb, trial.start_utc,
+                                          trial.start_sample_index, ""});
+            const auto force = before.trial_force(trial.id, "left").samples;
+            writer.append_trial_force(0, force);
+            TrialEnd end;
+            end.stop_sample_index = trial.stop_sample_index;
+            end.status = "aborted: test";
+            writer.end_trial(end);
+        }
+    }
+    const auto again = folder_ / "again.h5";
+    hoplab::cli::recalibrate_recording({old_style, again, {{"left", plate()}}, false});
+    const SessionReader old_reader(old_style), again_reader(again);
+    const std::uint64_t stream_rows = old_reader.raw_sample_count("left");
+    ASSERT_EQ(old_reader.trials()[0].start_raw_row, std::vector<std::uint64_t>{stream_rows});
+    const auto again_trials = again_reader.trials();
+    ASSERT_EQ(again_trials.size(), 2u);
+    EXPECT_EQ(again_trials[0].start_raw_row, std::vector<std::uint64_t>{1010});
+    EXPECT_EQ(again_trials[1].start_raw_row, std::vector<std::uint64_t>{3507});
 }
 
 TEST_F(RecalibrateTest, BadRequestsNameTheProblem) {

@@ -2,6 +2,15 @@
 #include <hoplab/recording/session_reader.hpp>
 
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <thread>
+#include <vector>
 
 #include "support/daemon_process.hpp"
 #include "support/hoplab_run.hpp"
@@ -49,6 +58,12 @@ TEST(RecordCommand, OpenTrialCloseGivesARecordingWithTheTrial) {
     EXPECT_NE(again.exit_code, 0);
     EXPECT_NE(again.err.find("stop the trial: hoplabd answered 409"), std::string::npos)
         << again.err;
+    // --timeout-s replaces the wait computed from the daemon's status; the answer is the same.
+    const auto again_timed =
+        run_hoplab({"record", "stop", "--daemon", address, "--timeout-s", "20"}, dir);
+    EXPECT_NE(again_timed.exit_code, 0);
+    EXPECT_NE(again_timed.err.find("stop the trial: hoplabd answered 409"), std::string::npos)
+        << again_timed.err;
 
     const auto closed = run_hoplab({"record", "close", "--daemon", address}, dir);
     ASSERT_EQ(closed.exit_code, 0) << closed.err;
@@ -76,6 +91,53 @@ TEST(RecordCommand, ABadDaemonAddressOrNoDaemonIsAClearError) {
     const auto absent = run_hoplab({"record", "status", "--daemon", "127.0.0.1:1"}, dir);
     EXPECT_NE(absent.exit_code, 0);
     EXPECT_FALSE(absent.err.empty());
+    // A stop's wait is at least a second (refused before any connection).
+    const auto too_short =
+        run_hoplab({"record", "stop", "--daemon", "127.0.0.1:1", "--timeout-s", "0.5"}, dir);
+    EXPECT_NE(too_short.exit_code, 0);
+    EXPECT_NE(too_short.err.find("--timeout-s: Value 0.5 not in range 1.000000 to 86400.000000"),
+              std::string::npos)
+        << too_short.err;
+}
+
+// A daemon that accepts the connection and never answers (hung, or another program on the port):
+// the stop gives up after its --timeout-s and says how long it waited. Before the control client's
+// requests were asynchronous, its expiry bounded nothing and the command waited for ever.
+TEST(RecordCommand, AStopWithoutAnAnswerSaysHowLongItWaited) {
+    const auto dir = testing::fresh_directory("record-silent");
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor(
+        io, {boost::asio::ip::make_address("127.0.0.1"), std::uint16_t{0}});
+    std::vector<boost::asio::ip::tcp::socket> held;  // accepted, never read or answered
+    std::function<void()> accept_next = [&] {
+        acceptor.async_accept([&](boost::system::error_code ec, boost::asio::ip::tcp::socket s) {
+            if (!ec) {
+                held.push_back(std::move(s));
+                accept_next();
+            }
+        });
+    };
+    accept_next();
+    std::thread server([&io] { io.run(); });
+    const std::string address = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+    const auto started = std::chrono::steady_clock::now();
+    const auto stop = run_hoplab({"record", "stop", "--daemon", address, "--timeout-s", "1"}, dir);
+    const double waited_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    boost::asio::post(io, [&] {
+        acceptor.close();
+        held.clear();
+    });
+    server.join();
+    std::printf("stop against a silent daemon: exit %d after %.2f s: %s", stop.exit_code, waited_s,
+                stop.err.c_str());
+    EXPECT_NE(stop.exit_code, 0);
+    EXPECT_NE(stop.err.find("stop the trial (wait 1 s)"), std::string::npos) << stop.err;
+    EXPECT_NE(stop.err.find("no answer within 1000 ms (timeout)"), std::string::npos) << stop.err;
+    // At least the 1 s asked for; well under run_hoplab's 60 s bound (a process start and a
+    // connection on loopback take milliseconds).
+    EXPECT_GE(waited_s, 1.0);
+    EXPECT_LT(waited_s, 10.0);
 }
 
 }  // namespace

@@ -128,36 +128,55 @@ TEST(LabSession, RecordsEverySampleAndFindsTheAsymmetry) {
     std::filesystem::remove_all(dir);
 }
 
-// Bilateral hops on two plates, end to end: a repeated-hop trial with limb "both". The trial-stop
-// answer pairs every contact left against right where the simulated athlete touched down and took
-// off, and `hoplab analyze --json` of the recorded file gives exactly the same pairs.
-TEST(BilateralSession, StopAnswerPairsEveryContactAsTheSimulatedAthleteDidAndAnalyzeAgrees) {
-    const auto dir = testing::fresh_directory("bilateral-session");
+// One trial on two simulated 1 kHz plates through hoplabd and `hoplab device-sim`, as a lab runs
+// it: tare both plates, open a session for a 72-kg athlete, start the trial, let the simulated
+// athlete perform `perform` ("LIMB PROTOCOL"), stop, close the session. Fills `out` with the
+// simulator's "performed" event (its truths), the stop answer and the session's closing answer.
+struct SimulatedTrial {
+    json performed;
+    json stop;
+    json closed;
+};
+void run_simulated_trial(const std::filesystem::path& dir, const std::string& seed,
+                         const std::string& athlete, const std::string& protocol,
+                         const std::string& limb, const std::string& perform, SimulatedTrial& out) {
     testing::DaemonProcess daemon(dir);
     cli::ChildProcess amplifier(daemon.device_sim(
-        HOPLAB_PATH, {"--plates", "2", "--rate", "1000", "--mass", "72", "--seed", "5"}));
+        HOPLAB_PATH, {"--plates", "2", "--rate", "1000", "--mass", "72", "--seed", seed}));
     daemon.wait_for_devices();
     const auto api = daemon.client();
     std::this_thread::sleep_for(2200ms);  // the tare averages the last 2 s of unloaded plates
     for (const char* plate : {"left", "right"}) {
         ASSERT_EQ(api.post(std::string("/api/v1/devices/") + plate + "/tare").status, 200u);
     }
-    ASSERT_EQ(api.post("/api/v1/sessions", {{"athlete_id", "bilateral"}, {"mass_kg", 72.0}}).status,
+    ASSERT_EQ(api.post("/api/v1/sessions", {{"athlete_id", athlete}, {"mass_kg", 72.0}}).status,
               201u);
-    ASSERT_EQ(
-        api.post("/api/v1/trials/start", {{"protocol", "repeated-hops"}, {"limb", "both"}}).status,
-        201u);
-    amplifier.write_line("perform both repeated-hops");
-    const json performed = next_event(amplifier, "performed");
+    ASSERT_EQ(api.post("/api/v1/trials/start", {{"protocol", protocol}, {"limb", limb}}).status,
+              201u);
+    amplifier.write_line("perform " + perform);
+    out.performed = next_event(amplifier, "performed");
     std::this_thread::sleep_for(200ms);
     const auto stop = api.post("/api/v1/trials/stop");
     ASSERT_EQ(stop.status, 200u) << stop.body.dump();
+    out.stop = stop.body;
     amplifier.write_line("quit");
     next_event(amplifier, "summary");
     ASSERT_EQ(amplifier.wait(10s), 0);
     const auto closed = api.del("/api/v1/sessions/current");
     ASSERT_EQ(closed.status, 200u) << closed.body.dump();
-    const std::filesystem::path file = closed.body["file"].get<std::string>();
+    out.closed = closed.body;
+}
+
+// Bilateral hops on two plates, end to end: a repeated-hop trial with limb "both". The trial-stop
+// answer pairs every contact left against right where the simulated athlete touched down and took
+// off, and `hoplab analyze --json` of the recorded file gives exactly the same pairs.
+TEST(BilateralSession, StopAnswerPairsEveryContactAsTheSimulatedAthleteDidAndAnalyzeAgrees) {
+    const auto dir = testing::fresh_directory("bilateral-session");
+    SimulatedTrial trial;
+    ASSERT_NO_FATAL_FAILURE(run_simulated_trial(dir, "5", "bilateral", "repeated-hops", "both",
+                                                "both repeated-hops", trial));
+    const json& performed = trial.performed;
+    const std::filesystem::path file = trial.closed["file"].get<std::string>();
 
     // Where the performance lies in the trial: the simulated amplifier counts samples from its
     // start, the trial from its own start index (the same on both plates: one amplifier).
@@ -172,8 +191,8 @@ TEST(BilateralSession, StopAnswerPairsEveryContactAsTheSimulatedAthleteDidAndAna
     const auto& truth = performed["truth"]["hop_contacts"];
     ASSERT_GE(truth.size(), 5u);
 
-    const json& pairs = stop.body["analysis"]["bilateral_contacts"];
-    ASSERT_TRUE(pairs.is_array()) << stop.body["analysis"].dump();
+    const json& pairs = trial.stop["analysis"]["bilateral_contacts"];
+    ASSERT_TRUE(pairs.is_array()) << trial.stop["analysis"].dump();
     // Every hop contact of the athlete is one pair, both feet on their plates; the stance before
     // the first hop and the stick after the last are contacts too but have no hop truth.
     std::size_t matched = 0;
@@ -219,7 +238,41 @@ TEST(BilateralSession, StopAnswerPairsEveryContactAsTheSimulatedAthleteDidAndAna
     const json report = json::parse(in);
     ASSERT_EQ(report["trials"].size(), 1u) << report.dump();
     EXPECT_EQ(report["trials"][0]["bilateral_contacts"], pairs);
-    EXPECT_EQ(report["trials"][0]["summary"], stop.body["analysis"]["summary"]);
+    EXPECT_EQ(report["trials"][0]["summary"], trial.stop["analysis"]["summary"]);
+    std::filesystem::remove_all(dir);
+}
+
+// A single-leg hop through the daemon: the trial-stop analysis of the stick landing finds the
+// horizontal time to stabilisation (METHODS §4.8, band method on the 10 Hz low-passed shear) the
+// simulated athlete was given (the simulator's analytic last exceedance, "performed" truth).
+// Tolerance 5 ms, as the simulator's own oracle test (tests/simulation, LandingShearTimeTo-
+// StabilisationMatchesTheAnalyticTruth): the analysis measures from its detected touchdown and
+// rounds to the 1 ms sample, and the last exceeding sway peak crosses the band at ≥ 110 N/s
+// against ≈ 0.11 N SD of low-passed noise (≈ 1 ms per SD, 2 SD allowed). The daemon path adds the
+// amplifier's rounding to whole counts (≤ 0.5 count = 0.01 N of shear at the simulated plate's
+// 0.02 N/count, far below the noise) and the tare (a constant offset error of the 2-s mean of
+// unloaded noise, ≈ 0.75 N / √2000 ≈ 0.02 N: ≈ 0.2 ms at the 110 N/s crossing).
+TEST(LandingSession, StopAnswerFindsTheSimulatedLandingsTimeToStabilisation) {
+    const auto dir = testing::fresh_directory("landing-session");
+    SimulatedTrial trial;
+    ASSERT_NO_FATAL_FAILURE(run_simulated_trial(dir, "17", "landing", "single-leg-hop", "left",
+                                                "left single-leg-hop", trial));
+    const json& performed = trial.performed;
+    const json& stop = trial.stop;
+    const json& truth = performed["truth"];
+    ASSERT_TRUE(truth["landing_tts_ml_s"].is_number()) << truth.dump();
+    ASSERT_TRUE(truth["landing_tts_ap_s"].is_number()) << truth.dump();
+    const json& landing = stop["analysis"]["landing"];
+    ASSERT_TRUE(landing.is_object()) << stop.dump();
+    ASSERT_TRUE(landing["time_to_stabilisation_ml_s"].is_number()) << landing.dump();
+    ASSERT_TRUE(landing["time_to_stabilisation_ap_s"].is_number()) << landing.dump();
+    const double ml_s = landing["time_to_stabilisation_ml_s"].get<double>();
+    const double ap_s = landing["time_to_stabilisation_ap_s"].get<double>();
+    std::printf("landing TTS ML %.4f s (truth %.4f s), AP %.4f s (truth %.4f s)\n", ml_s,
+                truth["landing_tts_ml_s"].get<double>(), ap_s,
+                truth["landing_tts_ap_s"].get<double>());
+    EXPECT_NEAR(ml_s, truth["landing_tts_ml_s"].get<double>(), 5e-3);
+    EXPECT_NEAR(ap_s, truth["landing_tts_ap_s"].get<double>(), 5e-3);
     std::filesystem::remove_all(dir);
 }
 

@@ -77,8 +77,8 @@ TEST(FlushChunk, APartialChunkIsShownUnfilteredAndStoredDeflatedOnceComplete) {
 
     append(40);
     writer.flush();
-    // The dataset's first chunk always goes through the filters (see ChunkedSeries::show_pending).
-    EXPECT_EQ(chunk_at(file, 0).filter_mask, 0U);
+    EXPECT_NE(chunk_at(file, 0).filter_mask, 0U);  // shown as it is in memory
+    EXPECT_EQ(chunk_at(file, 0).bytes, kChunkBytes);
 
     append(30);  // 70 rows: the first chunk is complete, the second holds 6 rows
     writer.flush();
@@ -96,16 +96,18 @@ TEST(FlushChunk, APartialChunkIsShownUnfilteredAndStoredDeflatedOnceComplete) {
     EXPECT_EQ(chunk_at(file, kChunkRows).filter_mask, 0U);
     EXPECT_NE(chunk_at(file, 2 * kChunkRows).filter_mask, 0U);
 
-    // A trial boundary reopens the file: the shown tail is committed through the filters (a
-    // partial write that merges into the unfiltered chunk), and later rows continue it.
+    // A trial boundary reopens the file: the shown tail is stored encoded as a whole chunk and
+    // stays buffered; later rows continue it (shown unfiltered again, then encoded at the close).
     writer.begin_trial(
         TrialStart{"t", processing::Protocol::cmj, processing::Limb::left, "", {}, ""});
     EXPECT_EQ(chunk_at(file, 2 * kChunkRows).filter_mask, 0U);
+    EXPECT_LT(chunk_at(file, 2 * kChunkRows).bytes, kChunkBytes);
     append(10);
     writer.flush();
+    EXPECT_NE(chunk_at(file, 2 * kChunkRows).filter_mask, 0U);
     writer.end_trial(TrialEnd{});
     append(5);
-    writer.close();  // commits the tail through the filters
+    writer.close();  // stores the tail encoded
     expect_rows(file, 145);
     for (hsize_t row = 0; row < 145; row += kChunkRows) {
         EXPECT_EQ(chunk_at(file, row).filter_mask, 0U) << "chunk at row " << row;

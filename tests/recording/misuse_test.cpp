@@ -158,6 +158,39 @@ TEST(WriterMisuseTest, TrialCallsMustComeInOrder) {
     EXPECT_THROW(writer.flush(), std::invalid_argument);
 }
 
+// begin_trial with explicit start raw rows (hoplab recalibrate): one row per device, none past the
+// rows written, only for a file with raw streams; the rows given are the ones stored.
+TEST(WriterMisuseTest, StartRawRowsMustBeOnePerDeviceAndAlreadyWritten) {
+    ScratchDir scratch;
+    const auto file = scratch.file("start-rows.h5");
+    const TrialStart start{"t1", processing::Protocol::cmj, processing::Limb::left, "", {}, ""};
+    {
+        SessionWriter writer(file, make_session(), make_devices());
+        writer.append_raw(0, BlockRecord{0, 10, 0, 0}, testing::raw_counts(0, 0, 10, 6));
+        const std::vector<std::uint64_t> one{5}, past{11, 0}, right_past{5, 1}, good{5, 0};
+        EXPECT_THROW(writer.begin_trial(start, one), std::invalid_argument);
+        EXPECT_THROW(writer.begin_trial(start, past), std::invalid_argument);
+        EXPECT_THROW(writer.begin_trial(start, right_past), std::invalid_argument);
+        EXPECT_FALSE(writer.trial_open());
+        writer.begin_trial(start, good);
+        writer.end_trial(TrialEnd{});
+    }
+    const SessionReader reader(file);
+    ASSERT_EQ(reader.trials().size(), 1U);
+    EXPECT_EQ(reader.trials()[0].start_raw_row, (std::vector<std::uint64_t>{5, 0}));
+
+    WriterOptions analysis_only;
+    analysis_only.raw_streams = false;
+    SessionWriter writer(scratch.file("analysis-only.h5"), make_session(), make_devices(),
+                         analysis_only);
+    const std::vector<std::uint64_t> zeros{0, 0};
+    EXPECT_THROW(writer.begin_trial(start, zeros), std::invalid_argument);
+    writer.begin_trial(start);
+    writer.end_trial(TrialEnd{});
+    writer.close();
+    EXPECT_FALSE(SessionReader(scratch.file("analysis-only.h5")).trials()[0].start_raw_row);
+}
+
 TEST(WriterMisuseTest, ClosingWithAnOpenTrialAbortsIt) {
     ScratchDir scratch;
     const auto file = scratch.file("abort.h5");

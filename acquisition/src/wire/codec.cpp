@@ -410,7 +410,15 @@ std::optional<DecodeResult> StreamDecoder::next() {
         return result;
     }
     start_ += total;
+    last_frame_bytes_ = total;
     return result;
+}
+
+std::size_t StreamDecoder::bytes_to_likely_frame_end() const {
+    if (buffered() == 0 && last_frame_bytes_ > 0) {
+        return last_frame_bytes_;
+    }
+    return bytes_to_frame_end();
 }
 
 std::size_t StreamDecoder::bytes_to_frame_end() const {

@@ -26,10 +26,14 @@ class SessionController;
 // of the daemon's CPU at that load. A connection wakes the io thread by itself only when
 // kWakeBytes have arrived (SO_RCVLOWAT: fast senders are read as their data comes), or when it
 // closes or fails. Reading late must not make receipts late: each read asks the kernel for its
-// receive timestamp (SO_TIMESTAMPNS) and reads at most up to the end of the next frame
-// (StreamDecoder::bytes_to_frame_end), so a frame's receipt time is when its last byte arrived,
-// whenever the daemon reads it. Past kExactFramesPerRead frames in one read-out (a backlog), the
-// rest is read in bulk and its frames carry the receive time of the read that completes them.
+// receive timestamp (SO_TIMESTAMPNS) and reads up to the end of the next frame, taking it to be
+// as long as the last one (StreamDecoder::bytes_to_likely_frame_end: one read per frame where a
+// header read and a body read were needed), so a frame's receipt time is when its last byte
+// arrived, whenever the daemon reads it. Two cases carry the receive time of the read that
+// completes them instead, a later time: past kExactFramesPerRead frames in one read-out (a
+// backlog), the rest is read in bulk; and a frame shorter than the one before it, with the next
+// already queued, is completed by a read that also takes the next one's start. Neither affects
+// the clock map, which follows the least-delayed receipts.
 //
 // Fewer system calls per read-out (session 8, docs/performance.md): each read also reports the
 // bytes still queued (TCP_INQ), so a read-out ends without a last read that finds nothing; and

@@ -34,6 +34,8 @@ class DeviceStream {
 
     std::size_t index() const { return index_; }
     const std::string& name() const { return config_.name; }
+    // The name as a JSON string, quotes and escapes included (written into every live message).
+    const std::string& name_json() const { return name_json_; }
     const DeviceConfig& config() const { return config_; }
     const calibration::PlateCalibration& calibration() const { return config_.calibration; }
     void set_calibration(calibration::PlateCalibration calibration);
@@ -93,6 +95,7 @@ class DeviceStream {
 
     std::size_t index_;
     DeviceConfig config_;
+    std::string name_json_;
     std::optional<wire::Hello> hello_;
     std::string peer_;
     std::string last_disconnect_;

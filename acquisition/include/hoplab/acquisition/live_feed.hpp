@@ -18,6 +18,10 @@ namespace hoplab::acquisition {
 // Fans live messages out to WebSocket viewers. Each viewer has its own queue with one write in
 // flight; a viewer that falls more than kMaxQueued messages behind is disconnected (live display
 // only: the recording never depends on it).
+//
+// publish() starts a viewer's write itself when none is in flight: the message is sent in the
+// io thread's tick, with no hand-over to a writer coroutine (whose wake-up cost a timer
+// cancellation and two more turns of the event loop per tick; docs/performance.md, session 9).
 class LiveFeed {
   public:
     static constexpr std::size_t kMaxQueued = 256;
@@ -32,12 +36,19 @@ class LiveFeed {
 
   private:
     struct Viewer {
-        explicit Viewer(boost::asio::any_io_executor executor) : wake(std::move(executor)) {}
-        std::deque<std::shared_ptr<const std::string>> queue;
-        boost::asio::steady_timer wake;
+        explicit Viewer(boost::beast::websocket::stream<boost::beast::tcp_stream> socket);
+        boost::beast::websocket::stream<boost::beast::tcp_stream> ws;
+        std::deque<std::shared_ptr<const std::string>> queue;  // the front is being written
+        boost::asio::steady_timer wake;                        // serve() waits on it for `closing`
+        bool writing = false;
+        bool corked = false;
         bool closing = false;
         bool reader_done = false;
     };
+    // Writes the viewer's queue front, then the rest, one write at a time.
+    void write_next(const std::shared_ptr<Viewer>& viewer);
+    static void close_later(Viewer& viewer);
+
     std::set<std::shared_ptr<Viewer>> viewers_;
     std::uint64_t messages_sent_ = 0;
 };

@@ -133,6 +133,9 @@ struct TrialSummaryInfo {
     std::vector<std::string> devices;  // devices with calibrated force in this trial
     std::vector<std::uint64_t> start_sample_index;
     std::vector<std::uint64_t> stop_sample_index;  // empty while recording
+    // Per device: the rows of /streams/<device>/raw when the trial began. Absent from files
+    // without raw streams and from files written before the attribute existed (session 7).
+    std::optional<std::vector<std::uint64_t>> start_raw_row;
     std::vector<TrialEvent> events;
     bool has_analysis = false;
 };

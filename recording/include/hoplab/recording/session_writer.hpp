@@ -74,6 +74,14 @@ class SessionWriter {
     // Throws std::invalid_argument when a trial is open, the id is invalid or already used, or
     // start_sample_index is neither empty nor one per device.
     void begin_trial(const TrialStart& trial);
+    // As begin_trial(trial), for a trial whose raw rows were appended before it (hoplab
+    // recalibrate copies the raw streams first, then the trials): start_raw_row gives, per device
+    // in device order, the row of /streams/<device>/raw the trial began at, stored as the trial's
+    // start_raw_row attribute (docs/recording-format.md §2) instead of the rows written so far
+    // (an empty start_raw_row is begin_trial(trial)).
+    // Throws std::invalid_argument as begin_trial does, and when the file has no raw streams,
+    // start_raw_row does not hold one row per device, or a row lies past the rows written.
+    void begin_trial(const TrialStart& trial, std::span<const std::uint64_t> start_raw_row);
     // Calibrated samples of the open trial for one device: Fx,Fy,Fz (N), Mx,My,Mz (N·m) in the
     // plate's frame, for callers that calibrate themselves (analysis-only files, simulators). The
     // centre of pressure is computed here through the device's current calibration; it is stored

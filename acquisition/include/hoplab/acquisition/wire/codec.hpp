@@ -47,10 +47,17 @@ class StreamDecoder {
     // most one frame per read, so the receive time of a read is the arrival of the frame it
     // completes. Never 0.
     std::size_t bytes_to_frame_end() const;
+    // As bytes_to_frame_end(), but with nothing buffered it guesses that the next frame is as long
+    // as the last one decoded: a device's frames mostly are, and a reader then takes each frame in
+    // one read instead of two (its header, then the rest). When the next frame is shorter and more
+    // is queued, that read also takes the start of the frame after it, so the frame it completes
+    // does not end at the read's end.
+    std::size_t bytes_to_likely_frame_end() const;
 
   private:
     std::vector<std::uint8_t> buffer_;
     std::size_t start_ = 0;
+    std::size_t last_frame_bytes_ = 0;  // of the last frame next() decoded; 0 before the first
 };
 
 // UDP: exactly one message per datagram.
