@@ -85,12 +85,12 @@ struct Daemon::Impl {
         });
     }
 
-    // One 100 Hz timer reads the device connections (DeviceServer::poll), hands the coalesced raw
-    // blocks to the recorder and sends the live traces, never per sample: a sample reaches the
-    // viewers at most one 5 ms bin plus one 10 ms period after it arrived. Viewers coalesce their
-    // redraws to their frame rate.
+    // One timer (live_interval, 15 ms by default) reads the device connections
+    // (DeviceServer::poll), hands the coalesced raw blocks to the recorder and sends the live
+    // traces, never per sample: a sample reaches the viewers at most one 5 ms bin plus one period
+    // after it arrived. Viewers coalesce their redraws to their frame rate.
     void schedule_live() {
-        live_timer.expires_after(std::chrono::milliseconds(10));
+        live_timer.expires_after(options.config.live_interval);
         live_timer.async_wait([this](boost::system::error_code ec) {
             if (!ec) {
                 devices.poll();

@@ -211,7 +211,7 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
         reject_unknown_keys(
             *daemon,
             {"listen", "device_listen", "udp_listen", "udp_receive_buffer_kib", "data_dir",
-             "flush_interval_ms", "compress_raw", "lab", "allow_remote"},
+             "flush_interval_ms", "live_interval_ms", "compress_raw", "lab", "allow_remote"},
             where);
         if (auto v = optional_string(*daemon, "listen", where)) {
             config.http = parse_endpoint(*v, where + " listen");
@@ -240,6 +240,14 @@ DaemonConfig load_daemon_config(const std::filesystem::path& file) {
                     "{} flush_interval_ms: must be an integer from 10 to 10000", where));
             }
             config.flush_interval = std::chrono::milliseconds(*ms);
+        }
+        if (const auto* node = daemon->get("live_interval_ms")) {
+            const auto ms = node->value<std::int64_t>();
+            if (!ms || *ms < 5 || *ms > 100) {
+                throw ConfigError(
+                    fmt::format("{} live_interval_ms: must be an integer from 5 to 100", where));
+            }
+            config.live_interval = std::chrono::milliseconds(*ms);
         }
         if (auto v = optional_boolean(*daemon, "compress_raw", where)) {
             config.compress_raw = *v;

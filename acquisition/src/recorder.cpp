@@ -89,16 +89,16 @@ std::optional<std::string> Recorder::failure() const {
 }
 
 void Recorder::run() {
-    // The io thread hands blocks over on its 10 ms tick. While data flows, the recorder drains the
-    // ring every kDrainPeriod (250 ms, the default flush interval), whatever the number of
-    // blocks, or sooner when woken: by a command someone waits for (API answers, the flush ticks,
-    // so what a crash can lose and what SWMR readers see are unchanged) or by the ring filling
-    // to an eighth (submit()). Four 2 kHz plates in 10 ms frames wake it about 4 times a second
-    // (each flush tick), not 400; the fastest ingest measured (1.4·10^7 samples/s in
-    // 1024-sample hand-overs, 1.4·10^4 commands/s) every 75 ms. The recorder sleeps on the ring
-    // only after a drain found it empty.
+    // The io thread hands blocks over on its tick (DaemonConfig::live_interval, 15 ms). While data
+    // flows, the recorder drains the ring every kDrainPeriod (250 ms, the default flush interval),
+    // whatever the number of blocks, or sooner when woken: by a command someone waits for (API
+    // answers, the flush ticks, so what a crash can lose and what SWMR readers see are unchanged)
+    // or by the ring filling to an eighth (submit()). Four 2 kHz plates in 10 ms frames wake it
+    // about 4 times a second (each flush tick), not 400; the fastest ingest measured (1.4·10^7
+    // samples/s in 1024-sample hand-overs, 1.4·10^4 commands/s) every 75 ms. The recorder sleeps on
+    // the ring only after a drain found it empty.
     constexpr std::chrono::milliseconds kDrainPeriod{250};
-    constexpr std::chrono::milliseconds kHandOver{5};  // half the io thread's 10 ms tick
+    constexpr std::chrono::milliseconds kHandOver{5};  // a third of the io thread's tick
     std::chrono::steady_clock::time_point next_drain;
     bool drained = false;
     for (;;) {

@@ -200,14 +200,14 @@ void SessionController::on_data(std::size_t device, std::uint32_t seq, wire::Dat
     if (!verdict.accept) {
         return;
     }
-    // Contiguous blocks of a device go to the recorder together: one command per 10 ms tick (or
+    // Contiguous blocks of a device go to the recorder together: one command per tick (or
     // per kCoalesceSamples), not one per block, so small blocks do not swamp the recorder.
     auto& pending = pending_raw_[device];
     if (pending &&
         pending->block.first_sample_index + pending->block.n_samples == block.first_sample_index &&
         pending->block.n_samples + block.n_samples <= kCoalesceSamples) {
         // Room for a whole coalesced record at the first append: the later ones do not
-        // reallocate, and a record of one block (a lab plate's frame per 10 ms tick) allocates
+        // reallocate, and a record of one block (a lab plate's frame per tick) allocates
         // nothing more.
         const std::size_t room = std::size_t{kCoalesceSamples} * block.n_channels;
         if (pending->values.empty()) {

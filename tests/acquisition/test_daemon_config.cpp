@@ -113,6 +113,32 @@ TEST(DaemonConfig, CompressRawIsABooleanDefaultingToTrueAndTypesAreChecked) {
     std::filesystem::remove_all(dir);
 }
 
+// The io thread's tick: 15 ms unless the [daemon] table says otherwise; outside 5 to 100 ms (or
+// not an integer) it is refused with the key and the range.
+TEST(DaemonConfig, LiveIntervalDefaultsTo15MsAndIsBounded) {
+    const auto dir = testing::fresh_directory("config-live");
+    write(dir / "plate.toml", simulated_lab_config().devices.front().calibration.to_toml());
+    const std::string device =
+        "[[device]]\nname = \"a\"\ntransport = \"tcp\"\ncalibration = \"plate.toml\"\n";
+    write(dir / "lab.toml", device);
+    EXPECT_EQ(load_daemon_config(dir / "lab.toml").live_interval, std::chrono::milliseconds(15));
+    write(dir / "lab.toml", "[daemon]\nlive_interval_ms = 10\n" + device);
+    EXPECT_EQ(load_daemon_config(dir / "lab.toml").live_interval, std::chrono::milliseconds(10));
+    for (const char* bad : {"4", "101", "12.5", "\"15\""}) {
+        write(dir / "lab.toml", std::string("[daemon]\nlive_interval_ms = ") + bad + "\n" + device);
+        try {
+            load_daemon_config(dir / "lab.toml");
+            ADD_FAILURE() << "accepted live_interval_ms = " << bad;
+        } catch (const ConfigError& error) {
+            EXPECT_NE(std::string(error.what())
+                          .find("live_interval_ms: must be an integer from 5 to 100"),
+                      std::string::npos)
+                << error.what();
+        }
+    }
+    std::filesystem::remove_all(dir);
+}
+
 // The transports' keys: what each device uses, and every misuse named with its key and value.
 TEST(DaemonConfig, TransportsAndTheirKeys) {
     const auto dir = testing::fresh_directory("config-transports");

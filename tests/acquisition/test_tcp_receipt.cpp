@@ -1,7 +1,7 @@
-// TCP connections are read on the daemon's 10 ms tick, not as each frame arrives (docs/daemon.md,
+// TCP connections are read on the daemon's 15 ms tick, not as each frame arrives (docs/daemon.md,
 // DeviceServer). A frame's receipt time must still be when it arrived: the clock maps and the
 // stored clock line are fitted on receipt times, and a tick-late receipt would shift a plate by up
-// to 10 ms (TrialAlignment). The daemon reads each frame with its kernel receive timestamp.
+// to 15 ms (TrialAlignment). The daemon reads each frame with its kernel receive timestamp.
 #include <hoplab/acquisition/simulated_plate.hpp>
 #include <hoplab/acquisition/wire/codec.hpp>
 #include <hoplab/recording/session_reader.hpp>
@@ -115,7 +115,7 @@ TEST(TcpReceipt, BlocksCarryTheirArrivalTimesNotTheTickThatReadThem) {
     auto api = daemon.client();
     ASSERT_EQ(api.post("/api/v1/sessions", {{"athlete_id", "receipt"}}).status, 201u);
 
-    // 40 frames 23 ms apart: never two in one 10 ms tick, and at every phase of the tick. Each
+    // 40 frames 23 ms apart: at most two in one 15 ms tick, and at every phase of the tick. Each
     // frame's write spans its delivery on loopback: [before, after] brackets its arrival.
     constexpr std::uint16_t kSamples = 20;
     constexpr int kFrames = 40;
@@ -151,7 +151,7 @@ TEST(TcpReceipt, BlocksCarryTheirArrivalTimesNotTheTickThatReadThem) {
         worst_late_ms = std::max(worst_late_ms, late_ms);
         // Stamped while the sender's write delivered it: not before the write began, and at most
         // a scheduling delay of the kernel's receive processing after it returned (2 ms). Read
-        // times would lie anywhere up to the 10 ms tick after it, most of them beyond 2 ms.
+        // times would lie anywhere up to the 15 ms tick after it, most of them beyond 2 ms.
         EXPECT_GE(block.host_time_ns, before) << "record ending at " << times->first;
         if (late_ms <= 2.0) {
             ++on_time;

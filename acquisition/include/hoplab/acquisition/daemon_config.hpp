@@ -65,6 +65,11 @@ struct DaemonConfig {
     std::size_t udp_receive_buffer_bytes = 16 * 1024 * 1024;
     std::filesystem::path data_dir = "hoplab-data";
     std::chrono::milliseconds flush_interval{250};
+    // The io thread's tick: it reads the TCP devices and sends viewers one live message per tick,
+    // so a sample reaches a viewer at most about one tick after it arrived. 15 ms: live p99 ≈ 16 ms
+    // at 1.9–2.0 % of a core for four 2 kHz plates; 10 ms: p99 ≈ 11 ms at 2.4–2.8 %
+    // (docs/performance.md, session 9).
+    std::chrono::milliseconds live_interval{15};
     // Shuffle+deflate level 1 on the raw streams (recording::WriterOptions::compress_raw): about
     // 1.5 × smaller files on 24-bit ADC data, but the recorder thread then deflates every sample
     // (about 1 M samples/s per core); `false` for sessions that must take far more than that.

@@ -21,10 +21,10 @@ class SessionController;
 // a peer that keeps sending garbage or names an unknown device is disconnected with the reason
 // logged and shown in the status.
 //
-// Reading. The daemon reads every connection on its 10 ms tick (poll()) rather than on every
-// frame: a lab's plates send a frame each per 10 ms, and waking the io thread for each cost most
-// of the daemon's CPU at that load. A connection wakes the io thread by itself only when
-// kWakeBytes have arrived (SO_RCVLOWAT: fast senders are read as their data comes), or when it
+// Reading. The daemon reads every connection on its tick (poll(), every 15 ms by default) rather
+// than on every frame: a lab's plates send a frame each per 10 ms, and waking the io thread for
+// each cost most of the daemon's CPU at that load. A connection wakes the io thread by itself only
+// when kWakeBytes have arrived (SO_RCVLOWAT: fast senders are read as their data comes), or when it
 // closes or fails. Reading late must not make receipts late: each read asks the kernel for its
 // receive timestamp (SO_TIMESTAMPNS) and reads up to the end of the next frame, taking it to be
 // as long as the last one (StreamDecoder::bytes_to_likely_frame_end: one read per frame where a
@@ -56,7 +56,7 @@ class DeviceServer {
     std::uint16_t port() const;
     void start();
     void close();  // stops accepting and closes every connection
-    // Reads what has arrived on every connection (the daemon's 10 ms tick).
+    // Reads what has arrived on every connection (the daemon's tick).
     void poll();
 
   private:

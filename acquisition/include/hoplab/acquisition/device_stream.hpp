@@ -70,7 +70,7 @@ class DeviceStream {
     std::uint64_t history_samples_received() const { return history_received_; }
 
     // The live bins completed since the last clear_live_bins(); nullptr when there are none. The
-    // io thread's 10 ms tick sends and clears them, reusing their buffers.
+    // io thread's tick sends and clears them, reusing their buffers.
     const LiveBins* live_bins() const { return pending_.fz_min_n.empty() ? nullptr : &pending_; }
     void clear_live_bins();
 
