@@ -74,12 +74,7 @@ class ChunkedSeries {
     // encoded whole chunk, keeping it buffered (see the class comment).
     void write_pending() {
         if (stores_whole_chunks() && pending_rows_ > 0) {
-            const auto chunk = padded_tail();
-            if (const auto stored = deflater_->encode(chunk, element_bytes_)) {
-                dataset_.write_chunk_filtered(written_, written_ + pending_rows_, *stored);
-            } else {
-                dataset_.write_chunk_unfiltered(written_, written_ + pending_rows_, chunk);
-            }
+            store_encoded(written_, written_ + pending_rows_, padded_tail());
             return;
         }
         write(pending_rows_);
@@ -137,6 +132,15 @@ class ChunkedSeries {
         std::memcpy(chunk_bytes_.data(), pending_.data(), pending_rows_ * width_ * sizeof(T));
         return chunk_bytes_;
     }
+    // Stores the whole chunk at `first` encoded, or unfiltered when encoding would not shrink it.
+    void store_encoded(std::uint64_t first, std::uint64_t rows_in_use,
+                       std::span<const std::byte> chunk) {
+        if (const auto stored = deflater_->encode(chunk, element_bytes_)) {
+            dataset_.write_chunk_filtered(first, rows_in_use, *stored);
+        } else {
+            dataset_.write_chunk_unfiltered(first, rows_in_use, chunk);
+        }
+    }
     void write(std::size_t rows) {
         if (rows == 0) {
             return;
@@ -149,11 +153,7 @@ class ChunkedSeries {
                     reinterpret_cast<const std::byte*>(pending_.data() + done * width_),
                     chunk_bytes);
                 const std::uint64_t first = written_ + done;
-                if (const auto stored = deflater_->encode(chunk, element_bytes_)) {
-                    dataset_.write_chunk_filtered(first, first + chunk_rows_, *stored);
-                } else {
-                    dataset_.write_chunk_unfiltered(first, first + chunk_rows_, chunk);
-                }
+                store_encoded(first, first + chunk_rows_, chunk);
             }
         }
         if (done < rows) {
