@@ -23,6 +23,7 @@ packages=(
     fonts-dejavu-core                             # text in offscreen-rendered charts and reports
     libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libeigen3-dev
     libgtest-dev libgmock-dev libbenchmark-dev
+    iperf3                                        # the acquisition bench's loopback TCP reference
     python3-numpy python3-scipy python3-h5py      # golden-file generators and the h5py schema check
 )
 missing=()

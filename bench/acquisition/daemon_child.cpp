@@ -1,5 +1,7 @@
 #include "daemon_child.hpp"
 
+#include <hoplab/cli/stop_timeout.hpp>
+
 #include <unistd.h>
 #include <chrono>
 #include <csignal>
@@ -35,14 +37,6 @@ void start_trial(const acquisition::ControlClient& client) {
     if (trial.status != 201) {
         throw std::runtime_error("POST /api/v1/trials/start answered " +
                                  std::to_string(trial.status) + ": " + trial.body.dump());
-    }
-}
-
-void stop_trial(const acquisition::ControlClient& client) {
-    const auto stopped = client.post("/api/v1/trials/stop");
-    if (stopped.status != 200) {
-        throw std::runtime_error("POST /api/v1/trials/stop answered " +
-                                 std::to_string(stopped.status) + ": " + stopped.body.dump());
     }
 }
 
@@ -192,14 +186,26 @@ std::filesystem::path DaemonChild::open_session_and_start_trial(bool with_trial)
     return session.body["session"]["file"].get<std::string>();
 }
 
+void DaemonChild::stop_trial() const {
+    // The stop derives the force of every sample the trial wrote (10^8 and more in an ingest
+    // phase), so it waits as long as `hoplab record stop` does.
+    const acquisition::ControlClient client("127.0.0.1", http_port_, {},
+                                            cli::trial_stop_timeout(status()));
+    const auto stopped = client.post("/api/v1/trials/stop");
+    if (stopped.status != 200) {
+        throw std::runtime_error("POST /api/v1/trials/stop answered " +
+                                 std::to_string(stopped.status) + ": " + stopped.body.dump());
+    }
+}
+
 void DaemonChild::restart_trial() const {
-    stop_trial(client());
+    stop_trial();
     start_trial(client());
 }
 
 void DaemonChild::stop_trial_and_close_session(bool with_trial) const {
     if (with_trial) {
-        stop_trial(client());
+        stop_trial();
     }
     const auto closed = client().del("/api/v1/sessions/current");
     if (closed.status != 200) {

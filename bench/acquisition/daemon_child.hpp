@@ -68,6 +68,8 @@ class DaemonChild {
     std::optional<int> stop();
 
   private:
+    void stop_trial() const;  // POST /api/v1/trials/stop, waiting as `hoplab record stop` does
+
     std::filesystem::path dir_;
     std::optional<cli::ChildProcess> process_;
     std::uint16_t http_port_ = 0;

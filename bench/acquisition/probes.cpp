@@ -254,7 +254,8 @@ double quantile(std::vector<double> values, double q) {
 }
 
 RawAppendResult raw_hdf5_append(const std::filesystem::path& file, bool shuffle_deflate1,
-                                std::size_t chunk_rows, std::size_t chunks) {
+                                std::size_t chunk_rows, std::size_t chunks,
+                                std::chrono::duration<double> at_least) {
     const auto signal = bench_signal();
     if (chunk_rows == 0 || kSignalRows % chunk_rows != 0) {
         throw std::invalid_argument("chunk_rows must divide the bench signal's rows");
@@ -286,7 +287,8 @@ RawAppendResult raw_hdf5_append(const std::filesystem::path& file, bool shuffle_
         H5Fstart_swmr_write(id.get());
         const Handle memory(H5Screate_simple(2, chunk.data(), nullptr), H5Sclose);
         auto last_flush = std::chrono::steady_clock::now();
-        for (std::size_t n = 0; n < chunks; ++n) {
+        for (std::size_t n = 0; n < chunks || std::chrono::steady_clock::now() - start < at_least;
+             ++n) {
             const std::array<hsize_t, 2> new_dims{rows + chunk_rows, kPlateChannels};
             H5Dset_extent(dataset.get(), new_dims.data());
             const Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
@@ -309,6 +311,7 @@ RawAppendResult raw_hdf5_append(const std::filesystem::path& file, bool shuffle_
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     RawAppendResult result;
     result.samples_per_s = static_cast<double>(rows) / elapsed_s;
+    result.seconds = elapsed_s;
     result.compression_ratio = static_cast<double>(rows * kPlateChannels * sizeof(float)) /
                                static_cast<double>(std::filesystem::file_size(file));
     std::filesystem::remove(file);

@@ -6,6 +6,7 @@
 #include "frame_sender.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -87,13 +88,17 @@ double quantile(std::vector<double> values, double q);
 
 // H5Dset_extent + H5Dwrite of whole chunks (chunk_rows × 8 float32, the daemon's recording layout),
 // SWMR write mode and H5Fflush every 250 ms as the daemon does; no per-block table: the ceiling
-// the recorder works under. Returns samples (rows) per second; removes the file.
+// the recorder works under. Writes `chunks` chunks, and more until `at_least` has passed (a
+// sustained append meets the kernel's dirty-page limits as the daemon's ingest does; 128 MiB does
+// not). Returns samples (rows) per second; removes the file.
 struct RawAppendResult {
     double samples_per_s = 0;
     double compression_ratio = 0;  // raw bytes / file bytes
+    double seconds = 0;
 };
 RawAppendResult raw_hdf5_append(const std::filesystem::path& file, bool shuffle_deflate1,
-                                std::size_t chunk_rows, std::size_t chunks);
+                                std::size_t chunk_rows, std::size_t chunks,
+                                std::chrono::duration<double> at_least = {});
 
 // iperf3 on loopback for `seconds`: a one-off server and `iperf3 -c 127.0.0.1 -J`; bytes/s the
 // receiver got. nullopt (with the reason) when iperf3 is missing or fails.

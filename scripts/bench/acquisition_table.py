@@ -14,6 +14,15 @@ def plates(samples_per_s):
     return samples_per_s / 2000.0  # one plate: 8 channels at 2 kHz = 2000 rows/s
 
 
+def sustained_row(refs, rate, goal):
+    """The uncompressed append sustained for one TCP step (results from session 10 on)."""
+    sustained = refs.get("raw_hdf5_uncompressed_sustained")
+    if sustained:
+        raw = sustained["samples_per_s_median"]
+        print(f"| | | raw HDF5 append, uncompressed, sustained {sustained['min_seconds_per_run']:.0f} s: "
+              f"{raw:,.0f} samples/s | {rate / raw:.3f} | {goal} |")
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -33,7 +42,9 @@ def main(argv):
               f"{tcp['samples_per_frame']}-sample frames) | {rate:,.0f} samples/s = "
               f"{plates(rate):,.0f} plates | raw HDF5 append, shuffle+deflate 1: {deflate:,.0f} samples/s | "
               f"{rate / deflate:.2f} | ≥ 0.50 |")
-        print(f"| | | raw HDF5 append, uncompressed: {raw:,.0f} samples/s | {rate / raw:.3f} | ≥ 0.25 |")
+        # The 0.25 goal compares like with like: the uncompressed ingest, below.
+        print(f"| | | raw HDF5 append, uncompressed: {raw:,.0f} samples/s | {rate / raw:.3f} | |")
+        sustained_row(refs, rate, "")
         if "as_data_frames_samples_per_s" in refs.get("iperf3", {}):
             ip = refs["iperf3"]
             print(f"| | | iperf3 loopback: {ip['bytes_per_s'] / 1e9:.2f} GB/s = "
@@ -47,6 +58,7 @@ def main(argv):
               f"{raw_tcp['devices']} connections, {raw_tcp['samples_per_frame']}-sample frames) | "
               f"{rate:,.0f} samples/s = {plates(rate):,.0f} plates | raw HDF5 append, uncompressed: "
               f"{raw:,.0f} samples/s | {rate / raw:.3f} | ≥ 0.25 |")
+        sustained_row(refs, rate, "≥ 0.25")
     udp = r.get("udp")
     if udp:
         best = udp.get("zero_loss_datagrams_per_s")

@@ -14,8 +14,7 @@ namespace hoplab::cli {
 // samples/s measured while the page cache absorbs the writes, 1.7 M samples/s at this machine's
 // disk write-back rate (71.0 M samples in 42.3 s). The wait is a fixed allowance for the analysis
 // and the file's restructuring plus one second per kStopSamplesPerSecond samples, a third of the
-// slower rate, for a slower disk. Session 9: acquisition::ControlClient does not yet enforce its
-// timeout on its synchronous calls, so the wait is not applied (docs/cli.md, "Known limitation").
+// slower rate, for a slower disk.
 inline constexpr std::chrono::seconds kStopBaseTimeout{120};
 inline constexpr double kStopSamplesPerSecond = 500'000.0;
 
