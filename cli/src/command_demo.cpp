@@ -1,5 +1,6 @@
 #include <hoplab/cli/child_process.hpp>
 #include "commands.hpp"
+#include "daemon_connection.hpp"
 
 #include <hoplab/acquisition/control_client.hpp>
 #include <hoplab/cli/force_trials.hpp>
@@ -149,13 +150,7 @@ int run_demo(const DemoOptions& o) {
         std::this_thread::sleep_for(300ms);  // let the last blocks reach the daemon
         const auto stopped =
             expect(api.post("/api/v1/trials/stop"), 200, "POST /api/v1/trials/stop");
-        const auto& summary =
-            stopped["analysis"].is_null() ? json::object() : stopped["analysis"]["summary"];
-        std::cout << fmt::format(
-            "    {} hops; mean contact {} s, mean flight {} s, mean jump height {} m\n",
-            summary.value("contacts", 0), summary.value("mean_contact_time_s", json()).dump(),
-            summary.value("mean_flight_time_s", json()).dump(),
-            summary.value("mean_jump_height_m", json()).dump());
+        print_trial_result(stopped, std::cout, "    ");
     }
     const auto closed =
         expect(api.del("/api/v1/sessions/current"), 200, "DELETE /api/v1/sessions/current");

@@ -22,46 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string number(const json& value, const char* format_spec) {
-    return value.is_number() ? fmt::format(fmt::runtime(format_spec), value.get<double>())
-                             : std::string("—");
-}
-
-// The stop answer in a few lines: what a lab needs right after a trial. --json prints it whole.
-void print_trial_result(const json& body, std::ostream& out) {
-    const json& trial = body.value("trial", json::object());
-    out << fmt::format("{} {} {}: {}\n", trial.value("id", "trial"), trial.value("protocol", ""),
-                       trial.value("limb", ""), trial.value("status", ""));
-    if (body.contains("file")) {
-        out << fmt::format("  file {}\n", body["file"].get<std::string>());
-    }
-    if (!body.contains("analysis") || !body["analysis"].is_object()) {
-        out << fmt::format("  no analysis: {}\n", body.value("analysis_error", "none returned"));
-        return;
-    }
-    const json& a = body["analysis"];
-    out << fmt::format("  body weight {} N ({})\n", number(a["body_weight_N"], "{:.1f}"),
-                       a.value("body_weight_source", ""));
-    const json& s = a["summary"];
-    if (s.value("contacts", 0) > 0) {
-        out << fmt::format(
-            "  {} contacts; mean contact {} s, peak {} N, flight {} s, height {} m, RSI {}\n",
-            s["contacts"].get<int>(), number(s["mean_contact_time_s"], "{:.3f}"),
-            number(s["mean_peak_force_N"], "{:.0f}"), number(s["mean_flight_time_s"], "{:.3f}"),
-            number(s["mean_jump_height_m"], "{:.3f}"), number(s["mean_rsi"], "{:.2f}"));
-    }
-    if (a["landing"].is_object()) {
-        const json& l = a["landing"];
-        out << fmt::format("  landing at {} s: peak {} N ({} BW), time to stabilisation {} s\n",
-                           number(l["start_s"], "{:.3f}"), number(l["peak_force_N"], "{:.0f}"),
-                           number(l["peak_force_bw"], "{:.2f}"),
-                           number(l["time_to_stabilisation_s"], "{:.3f}"));
-    }
-    for (const auto& flag : a["quality_flags"]) {
-        out << "  ! " << flag.get<std::string>() << "\n";
-    }
-}
-
 void add_open(CLI::App* record) {
     struct Options : DaemonOptions {
         std::string athlete, involved, operator_name, notes;

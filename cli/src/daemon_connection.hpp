@@ -1,7 +1,7 @@
 #pragma once
 
-// The commands that talk to a running hoplabd (`hoplab calibrate`, `hoplab record`): where it
-// listens, the bearer token, and JSON errors turned into exceptions naming the request.
+// The commands that talk to a running hoplabd (`hoplab calibrate`, `hoplab record`, `hoplab demo`):
+// where it listens, the bearer token, and JSON errors turned into exceptions naming the request.
 
 #include <hoplab/acquisition/control_client.hpp>
 
@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -28,5 +29,11 @@ acquisition::ControlClient connect_daemon(const DaemonOptions& o, std::chrono::s
 // The body of a 2xx answer; otherwise throws std::runtime_error "WHAT: hoplabd answered STATUS:
 // ERROR".
 nlohmann::json expect_success(const acquisition::ControlResponse& response, std::string_view what);
+
+// The answer of POST /api/v1/trials/stop in a few lines, each after `indent`: what a lab needs
+// right after a trial (contacts, contact and flight time, peak force, jump height, RSI, landing,
+// quality flags), numbers rounded to what the method resolves; "—" where the analysis has none.
+void print_trial_result(const nlohmann::json& stop_answer, std::ostream& out,
+                        std::string_view indent = "");
 
 }  // namespace hoplab::cli
